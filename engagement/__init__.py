@@ -1,0 +1,77 @@
+"""engagement: view and comment counters, threaded comments and their moderation."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from engagement import config as settings
+from engagement.config import ConfigError
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask:
+    """Build the application from the environment (or ``environ``) plus ``overrides``."""
+    app = Flask(__name__, instance_path=_instance_path(environ, overrides))
+    app.config.update(settings.load(environ, **overrides))
+    _finish_config(app)
+
+    from engagement import db, errors, health, logs, openapi
+    from engagement.articles.api import bp as articles_api
+    from engagement.pageviews.api import bp as pageviews_api
+
+    logs.init_app(app)
+    db.init_app(app)
+    errors.init_app(app)
+    app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+    )
+    app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(articles_api)
+    app.register_blueprint(pageviews_api)
+
+    if app.config["AUTO_MIGRATE"]:
+        db.upgrade_locked(app.config["DATABASE_URL"], Path(app.instance_path) / "migrate.lock")
+    return app
+
+
+def _instance_path(environ: dict[str, str] | None, overrides: dict[str, Any]) -> str:
+    raw = overrides.get("INSTANCE_PATH") or settings.load(environ)["INSTANCE_PATH"]
+    return str(Path(raw or "instance").resolve())
+
+
+def _finish_config(app: Flask) -> None:
+    """Derive defaults that depend on other settings; refuse combinations that cannot run."""
+    config = app.config
+    if not config["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'engagement.sqlite3'}"
+    if config["AUTO_MIGRATE"] is None:
+        config["AUTO_MIGRATE"] = config["DATABASE_URL"].startswith("sqlite")
+    if not config["SECRET_KEY"]:
+        if not config["DEBUG"]:
+            raise ConfigError(
+                "ENGAGEMENT_SECRET_KEY is required (or set ENGAGEMENT_DEBUG=1 for development)"
+            )
+        config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+    elif len(config["SECRET_KEY"]) < 16:
+        raise ConfigError("ENGAGEMENT_SECRET_KEY must be at least 16 characters")
+    config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so development restarts keep sessions."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,126 @@
+"""Articles: registering them, finding them, deciding whether their thread is open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engagement import db as database
+from engagement.models import Article, ModerationMode, utcnow
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Counters:
+    comments: int
+    views: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"comments": self.comments, "views": self.views}
+
+
+ZERO = Counters(comments=0, views=0)
+
+
+def get(db: Session, *, key: str) -> Article | None:
+    """The article with this key, or None."""
+    return db.scalar(select(Article).where(Article.key == key))
+
+
+def get_or_create(db: Session, *, key: str, title: str = "", url: str | None = None) -> Article:
+    """The article with this key, created (race-free) if it does not exist yet."""
+    insert = database.insert(db)
+    db.execute(
+        insert(Article)
+        .values(key=key, title=title, url=url, created_at=utcnow(), updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    article = get(db, key=key)
+    assert article is not None
+    return article
+
+
+def put(
+    db: Session,
+    *,
+    key: str,
+    title: str | None = None,
+    url: str | None = _UNSET,
+    published_at: datetime | None = _UNSET,
+    comments_open: bool | None = None,
+    moderation: ModerationMode | None = _UNSET,
+) -> tuple[Article, bool]:
+    """Register or update an article; returns it and whether it was created."""
+    existing = get(db, key=key)
+    article = existing or get_or_create(db, key=key)
+    if title is not None:
+        article.title = title
+    if url is not _UNSET:
+        article.url = url
+    if published_at is not _UNSET:
+        article.published_at = published_at
+    if comments_open is not None:
+        article.comments_open = comments_open
+    if moderation is not _UNSET:
+        article.moderation = moderation
+    bump_thread(db, article_id=article.id)
+    db.flush()
+    return article, existing is None
+
+
+def bump_thread(db: Session, *, article_id: int) -> None:
+    """Mark the article's thread as changed, so cached answers for it are not served again."""
+    db.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(thread_version=Article.thread_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def is_open(article: Article, *, now: datetime | None = None) -> bool:
+    """Whether the thread accepts new comments: not closed by an editor nor by age."""
+    if not article.comments_open:
+        return False
+    days = current_app.config["CLOSE_AFTER_DAYS"]
+    if days and article.published_at is not None:
+        return (now or utcnow()) < article.published_at + timedelta(days=days)
+    return True
+
+
+def moderation_mode(article: Article) -> ModerationMode:
+    """The mode that applies to the article: its own override, else the site default."""
+    return article.moderation or ModerationMode(current_app.config["MODERATION"])
+
+
+def counters_for(db: Session, *, keys: Iterable[str]) -> dict[str, Counters]:
+    """Both counters for each key, in one query; unknown keys read as zero."""
+    wanted = list(dict.fromkeys(keys))
+    rows = db.execute(
+        select(Article.key, Article.comment_count, Article.view_count).where(
+            Article.key.in_(wanted)
+        )
+    )
+    found = {key: Counters(comments=comments, views=views) for key, comments, views in rows}
+    return {key: found.get(key, ZERO) for key in wanted}
+
+
+def as_json(article: Article) -> dict[str, Any]:
+    """The public representation of an article."""
+    return {
+        "key": article.key,
+        "title": article.title,
+        "url": article.url,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "comments": article.comment_count,
+        "views": article.view_count,
+        "open": is_open(article),
+        "moderation": moderation_mode(article).value,
+    }

@@ -1,0 +1,152 @@
+"""Settings: defaults plus ``ENGAGEMENT_*`` environment variables.
+
+This is the only module that reads ``os.environ``. Every setting is declared once in
+``SETTINGS`` with its type and default; the README's configuration table mirrors it.
+A bad value raises ``ConfigError`` with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "ENGAGEMENT_"
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot run with."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 0:
+        raise ValueError("expected a whole number ≥ 0")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 1:
+        raise ValueError("expected a whole number ≥ 1")
+    return value
+
+
+def _list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _origins(raw: str) -> list[str]:
+    origins = [item.rstrip("/") for item in _list(raw)]
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} is not an origin like https://example.com")
+    return origins
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
+def _str(raw: str) -> str:
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DEBUG", _bool, False, "Development mode: a generated secret key, detailed errors."),
+    Setting(
+        "DATABASE_URL",
+        _str,
+        "",
+        "SQLAlchemy URL. Default: a SQLite file `engagement.sqlite3` in the instance folder.",
+    ),
+    Setting(
+        "AUTO_MIGRATE",
+        _bool,
+        None,
+        "Upgrade the schema at start-up. Default: on for SQLite, off otherwise.",
+    ),
+    Setting(
+        "SECRET_KEY", _str, "", "Signs sessions and keys visitor hashes. Required unless DEBUG."
+    ),
+    Setting("ALLOWED_ORIGINS", _origins, [], "Comma list of origins allowed to call the API."),
+    Setting("TRUSTED_PROXIES", _int, 0, "Number of proxies in front whose X-Forwarded-* to trust."),
+    Setting(
+        "VIEW_WINDOW_MINUTES", _positive_int, 30, "A visitor's repeat views count once per window."
+    ),
+    Setting(
+        "VIEW_DURABILITY",
+        _choice("relaxed", "strict"),
+        "relaxed",
+        "PostgreSQL: `relaxed` commits views without waiting for the WAL flush.",
+    ),
+    Setting(
+        "MODERATION",
+        _choice("post", "pre", "first-time"),
+        "post",
+        "Site default moderation mode; an article may override it.",
+    ),
+    Setting(
+        "CLOSE_AFTER_DAYS",
+        _int,
+        0,
+        "Close a thread this many days after the article's publication (0: never).",
+    ),
+    Setting(
+        "COUNTERS_MAX_AGE", _int, 10, "Seconds the counters may be cached by browsers and CDNs."
+    ),
+    Setting(
+        "INSTANCE_PATH",
+        _str,
+        "",
+        "Folder for the SQLite file and local state. Default: ./instance.",
+    ),
+    Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
+    Setting("DEMO", _bool, False, "Serve the demo article page at /demo/."),
+)
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """Read every setting from ``environ`` (default: ``os.environ``), then apply ``overrides``."""
+    source = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = source.get(PREFIX + setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}{setting.name}={raw!r}: {exc}") from None
+    for name, value in overrides.items():
+        if name not in BY_NAME:
+            raise ConfigError(f"unknown setting {name}")
+        values[name] = value
+    return values

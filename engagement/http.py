@@ -1,0 +1,107 @@
+"""Reading requests safely: JSON bodies, article keys, ETags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, TypeVar
+
+from flask import Response, request
+from pydantic import BaseModel, ValidationError
+
+from engagement.errors import ApiError, invalid
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+# Characters a JSON string may carry but no text column should: NUL (PostgreSQL refuses it)
+# and UTF-16 surrogates, which cannot be encoded as UTF-8 at all.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_DEPTH = 8
+
+
+def article_key(raw: str) -> str:
+    """Validate an article key from a URL or query string."""
+    if not KEY_PATTERN.fullmatch(raw):
+        raise ApiError(
+            400,
+            "invalid_key",
+            "An article key is 1 to 200 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit.",
+            "key",
+        )
+    return raw
+
+
+def _reject_nan(token: str) -> float:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _check(value: Any, path: str, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise invalid(path or "body", "The JSON body is nested too deeply.", "invalid_json")
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise invalid(path or "body", "Text may not contain NUL or lone surrogate characters.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check(key, path, depth + 1)
+            _check(item, key if not path else f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check(item, path, depth + 1)
+
+
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object, or an ApiError that explains what is wrong with it.
+
+    Writes accept only ``application/json``: a cross-site HTML form cannot send it without a
+    CORS preflight, which makes this check a CSRF defence as well.
+    """
+    raw = request.get_data(cache=True)
+    if optional and not raw:
+        return {}
+    if request.mimetype != "application/json":
+        raise ApiError(
+            415, "unsupported_media_type", "Send the body as application/json.", "content-type"
+        )
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_nan)
+    except UnicodeDecodeError:
+        raise invalid("body", "The body is not valid UTF-8.", "invalid_json") from None
+    except RecursionError:
+        raise invalid("body", "The JSON body is nested too deeply.", "invalid_json") from None
+    except ValueError as exc:  # JSONDecodeError, NaN, integers longer than Python allows
+        raise invalid("body", f"The body is not valid JSON: {exc}", "invalid_json") from None
+    if not isinstance(value, dict):
+        raise invalid("body", "The body must be a JSON object.", "invalid_json")
+    _check(value, "", 0)
+    return value
+
+
+def etag_for(*parts: object) -> str:
+    """A short strong ETag value from the parts that determine a response."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
+def conditional(response: Response, etag: str) -> Response:
+    """Attach ``etag``; answer 304 when the client already holds it."""
+    response.set_etag(etag)
+    response.make_conditional(request)
+    return response
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` parsed into ``model``; the first problem becomes a 400 naming its field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "Unknown field."
+        raise invalid(field, f"{field}: {message}") from None

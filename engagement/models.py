@@ -1,0 +1,285 @@
+"""Every table of the service, typed. The schema itself lives in ``migrations/``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engagement.db import Base
+
+KEY_MAX = 200
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    # Stored by value as plain strings: readable in SQL, no native PostgreSQL ENUM to migrate.
+    return Enum(
+        cls,
+        values_callable=lambda members: [member.value for member in members],
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+    )
+
+
+class ModerationMode(enum.StrEnum):
+    POST = "post"
+    PRE = "pre"
+    FIRST_TIME = "first-time"
+
+
+class CommentStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+class ReportReason(enum.StrEnum):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OFF_TOPIC = "off-topic"
+    OTHER = "other"
+
+
+class Role(enum.StrEnum):
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class BanKind(enum.StrEnum):
+    EMAIL = "email"
+    VISITOR = "visitor"
+    NETWORK = "network"
+    NAME = "name"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+Timestamp = UTCDateTime()
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_MAX), unique=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str | None] = mapped_column(String(2000))
+    published_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # None: the site default (ENGAGEMENT_MODERATION) applies.
+    moderation: Mapped[ModerationMode | None] = mapped_column(_enum(ModerationMode))
+    view_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every change that alters what the thread shows; keys the thread answer cache.
+    thread_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class DailyViews(Base):
+    __tablename__ = "daily_views"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_daily_views_day", "day"),)
+
+
+class ViewMark(Base):
+    """The last counted view of one visitor on one article, for de-duplication."""
+
+    __tablename__ = "view_marks"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    # HMAC of the request's client traits under a secret that rotates daily.
+    visitor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_view_marks_seen_at", "seen_at"),)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    status: Mapped[CommentStatus] = mapped_column(
+        _enum(CommentStatus), default=CommentStatus.APPROVED
+    )
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    author_email: Mapped[str | None] = mapped_column(String(254))
+    author_website: Mapped[str | None] = mapped_column(String(500))
+    # Hash of the normalized email (or of the visitor) for a locally generated avatar.
+    avatar: Mapped[str] = mapped_column(String(64))
+    # Stable per-poster hash (not rotated): likes, duplicate detection, bans, author history.
+    visitor: Mapped[str] = mapped_column(String(64))
+    edit_token_hash: Mapped[str | None] = mapped_column(String(64))
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    spam_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    moderated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    article: Mapped[Article] = relationship(lazy="raise")
+
+    __table_args__ = (
+        Index("ix_comments_article_id_created_at", "article_id", "created_at"),
+        Index("ix_comments_parent_id", "parent_id"),
+        Index("ix_comments_status_created_at", "status", "created_at"),
+        Index("ix_comments_visitor", "visitor"),
+        Index("ix_comments_author_email", "author_email"),
+    )
+
+    @property
+    def visible(self) -> bool:
+        """Whether readers see this comment (and it counts in ``comment_count``)."""
+        return self.status is CommentStatus.APPROVED and self.deleted_at is None
+
+
+class CommentLike(Base):
+    __tablename__ = "comment_likes"
+
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    visitor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[ReportReason] = mapped_column(_enum(ReportReason))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # Set when a moderator acts on the comment; resolved reports leave the reported queue.
+    resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (UniqueConstraint("comment_id", "visitor"),)
+
+
+class Moderator(Base):
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MODERATOR)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Part of the session identity: bumping it (logout, password change) ends every session.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # SHA-256 of the token; the token itself is shown once, at creation.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL")
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class ModerationAction(Base):
+    """The audit log: who did what to which comment or article, when and why."""
+
+    __tablename__ = "moderation_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL")
+    )
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_moderation_actions_created_at", "created_at"),
+        Index("ix_moderation_actions_comment_id", "comment_id"),
+    )
+
+
+class Ban(Base):
+    __tablename__ = "bans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BanKind] = mapped_column(_enum(BanKind))
+    # Normalized: lower-cased email, visitor hash, CIDR network, or case-folded name.
+    value: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_bans_kind_value", "kind", "value"),)

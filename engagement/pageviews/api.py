@@ -1,0 +1,105 @@
+"""Route: a magazine page records a view and gets both counters back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field, HttpUrl
+from sqlalchemy import select
+
+from engagement import db as database
+from engagement import openapi
+from engagement.articles import service as articles
+from engagement.errors import ApiError
+from engagement.http import article_key, json_body, validated
+from engagement.models import Article, utcnow
+from engagement.origins import from_allowed_origin
+from engagement.pageviews import service, visitors
+
+bp = Blueprint("pageviews", __name__, url_prefix="/api/v1")
+
+
+@openapi.schema
+class ViewIn(BaseModel):
+    """Optional body: describes the article when its first view registers it."""
+
+    title: str = Field(default="", max_length=300)
+    url: HttpUrl | None = None
+
+
+@openapi.schema
+class ViewOut(BaseModel):
+    comments: int
+    views: int
+    counted: bool = Field(description="Whether this request raised the view counter.")
+
+
+def article_id_for_view(key: str, data: ViewIn) -> int:
+    """The article's id; an unknown article is registered only for an allowed origin."""
+    db = database.session()
+    article_id = db.scalar(select(Article.id).where(Article.key == key))
+    if article_id is not None:
+        return article_id
+    if not from_allowed_origin():
+        raise ApiError(
+            404,
+            "article_not_found",
+            f"No article with key {key!r}; register it from the CMS or allow this origin.",
+            "key",
+        )
+    url = str(data.url) if data.url else None
+    return articles.get_or_create(db, key=key, title=data.title, url=url).id
+
+
+@bp.post("/articles/<key>/views")
+def record(key: str) -> ResponseReturnValue:
+    """Record a view of the article.
+    ---
+    post:
+      summary: Record a view; answers both counters
+      description: >
+        Counts once per visitor per window (ENGAGEMENT_VIEW_WINDOW_MINUTES). Known crawlers and
+        prefetches are answered without counting. An unknown article is registered when the
+        request comes from an allowed origin, and is a 404 otherwise.
+      parameters:
+        - {name: key, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ViewIn"}
+      responses:
+        200:
+          description: The counters after this view.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ViewOut"}
+        400: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+        415: {$ref: "#/components/responses/Error"}
+    """
+    key = article_key(key)
+    data = validated(ViewIn, json_body(optional=True))
+    db = database.session()
+    if visitors.is_crawler(request.headers.get("User-Agent", "")) or visitors.is_prefetch():
+        article = articles.get(db, key=key)
+        if article is None:
+            raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+        return jsonify(comments=article.comment_count, views=article.view_count, counted=False)
+
+    if current_app.config["VIEW_DURABILITY"] == "relaxed":
+        service.relax_durability(db)
+    now = utcnow()
+    result = service.record_view(
+        db,
+        article_id=article_id_for_view(key, data),
+        visitor=visitors.daily_visitor(now.date()),
+        now=now,
+        window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
+    )
+    db.commit()
+    response = jsonify(comments=result.comments, views=result.views, counted=result.counted)
+    response.cache_control.no_store = True
+    return response

@@ -1,0 +1,62 @@
+"""Who a reader is, without cookies and without storing an address: keyed hashes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from datetime import date
+
+from crawlerdetect import CrawlerDetect
+from flask import current_app, request
+
+# Headers browsers send when they fetch a page speculatively; such a fetch is not a read.
+_PREFETCH_HEADERS = {
+    "Purpose": ("prefetch", "preview"),
+    "Sec-Purpose": ("prefetch", "prerender"),
+    "X-Purpose": ("prefetch", "preview"),
+    "X-Moz": ("prefetch",),
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _daily_key(secret: str, day: date) -> bytes:
+    return hashlib.blake2b(f"views:{day.isoformat()}".encode(), key=secret.encode()[:64]).digest()
+
+
+def _traits() -> bytes:
+    return "\n".join(
+        (
+            request.remote_addr or "",
+            request.headers.get("User-Agent", ""),
+            request.headers.get("Accept-Language", ""),
+        )
+    ).encode()
+
+
+def daily_visitor(day: date) -> str:
+    """This request's visitor hash for ``day``; the key rotates daily, so days cannot be linked."""
+    key = _daily_key(current_app.config["SECRET_KEY"], day)
+    return hashlib.blake2b(_traits(), key=key, digest_size=16).hexdigest()
+
+
+def stable_visitor() -> str:
+    """This request's visitor hash under the site key: links one poster's comments and likes."""
+    secret = current_app.config["SECRET_KEY"].encode()[:64]
+    return hashlib.blake2b(_traits(), key=secret, person=b"visitor", digest_size=16).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def is_crawler(user_agent: str) -> bool:
+    """Whether the user agent is a known bot, crawler or link previewer (crawlerdetect's list)."""
+    if not user_agent.strip():
+        return True
+    return bool(CrawlerDetect(user_agent=user_agent).isCrawler())
+
+
+def is_prefetch() -> bool:
+    """Whether the browser says this request is a prefetch or prerender."""
+    for header, values in _PREFETCH_HEADERS.items():
+        value = request.headers.get(header, "").lower()
+        if value and any(token in value for token in values):
+            return True
+    return False

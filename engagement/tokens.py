@@ -1,0 +1,73 @@
+"""API tokens: the CMS's credential. Shown once at creation, stored as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engagement import db as database
+from engagement.errors import ApiError
+from engagement.models import ApiToken, utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+PREFIX = "eng_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(db: Session, *, name: str, created_by_id: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token; returns it with its secret, which is not stored and cannot be shown again."""
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, token_hash=_digest(secret), created_by_id=created_by_id)
+    db.add(token)
+    db.flush()
+    return token, secret
+
+
+def authenticate(db: Session, secret: str) -> ApiToken | None:
+    """The live token with this secret, or None."""
+    # The lookup is by hash of a 256-bit secret: timing reveals nothing usable about the secret.
+    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None or token.revoked_at is not None:
+        return None
+    return token
+
+
+def revoke(db: Session, *, token: ApiToken) -> None:
+    """Revoke a token; requests carrying it are refused from now on."""
+    token.revoked_at = utcnow()
+
+
+def bearer() -> str | None:
+    """The secret from ``Authorization: Bearer ...``, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+def token_required(view: F) -> F:
+    """Refuse the request with 401 unless it carries a live API token (kept in ``g.api_token``)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        secret = bearer()
+        if secret is None:
+            raise ApiError(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
+        token = authenticate(database.session(), secret)
+        if token is None:
+            raise ApiError(401, "invalid_token", "The API token is unknown or revoked.")
+        g.api_token = token
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
