@@ -62,3 +62,9 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    """Browser tests exercise the page, not the database: SQLite only."""
+    return sqlite_url
