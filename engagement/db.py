@@ -133,7 +133,12 @@ def upgrade_locked(url: str, lock_path: Path) -> None:
 
 def insert(db: Session) -> Any:
     """The dialect's ``insert``, which has ``on_conflict_do_*`` on SQLite and PostgreSQL."""
-    if is_postgres(db):
+    return insert_for(db.get_bind().dialect.name)
+
+
+def insert_for(dialect: str) -> Any:
+    """The ``insert`` with ``on_conflict_do_*`` of the dialect named ``dialect``."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field, HttpUrl
-from sqlalchemy import select
 
 from engagement import db as database
 from engagement import openapi
 from engagement.articles import service as articles
 from engagement.errors import ApiError
 from engagement.http import article_key, json_body, validated
-from engagement.models import Article, utcnow
+from engagement.models import utcnow
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import service, visitors
 
@@ -36,12 +36,8 @@ class ViewOut(BaseModel):
     counted: bool = Field(description="Whether this request raised the view counter.")
 
 
-def article_id_for_view(key: str, data: ViewIn) -> int:
-    """The article's id; an unknown article is registered only for an allowed origin."""
-    db = database.session()
-    article_id = db.scalar(select(Article.id).where(Article.key == key))
-    if article_id is not None:
-        return article_id
+def register_for_view(key: str, data: ViewIn) -> None:
+    """Register an unknown article on its first view, for an allowed origin only."""
     if not from_allowed_origin():
         raise ApiError(
             404,
@@ -50,7 +46,7 @@ def article_id_for_view(key: str, data: ViewIn) -> int:
             "key",
         )
     url = str(data.url) if data.url else None
-    return articles.get_or_create(db, key=key, title=data.title, url=url).id
+    articles.get_or_create(database.session(), key=key, title=data.title, url=url)
 
 
 @bp.post("/articles/<key>/views")
@@ -92,13 +88,19 @@ def record(key: str) -> ResponseReturnValue:
     if current_app.config["VIEW_DURABILITY"] == "relaxed":
         service.relax_durability(db)
     now = utcnow()
-    result = service.record_view(
+    record = functools.partial(
+        service.record_view,
         db,
-        article_id=article_id_for_view(key, data),
+        key=key,
         visitor=visitors.daily_visitor(now.date()),
         now=now,
         window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
     )
+    result = record()
+    if result is None:
+        register_for_view(key, data)
+        result = record()
+        assert result is not None, "the article was registered in this transaction"
     db.commit()
     response = jsonify(comments=result.comments, views=result.views, counted=result.counted)
     response.cache_control.no_store = True
