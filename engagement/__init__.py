@@ -21,7 +21,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import db, errors, health, logs, openapi
+    from engagement import db, errors, health, logs, metrics, openapi
     from engagement.articles.api import bp as articles_api
     from engagement.pageviews.api import bp as pageviews_api
 
@@ -32,6 +32,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
     app.register_blueprint(pageviews_api)
