@@ -66,6 +66,7 @@ def _finish_config(app: Flask) -> None:
     config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
 
 
 def _development_secret(instance: Path) -> str:
