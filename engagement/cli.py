@@ -88,7 +88,7 @@ def demo(port: int) -> None:
     os.environ.setdefault("ENGAGEMENT_DEMO", "1")
     app = app_or_exit()
     click.echo(f"demo article: http://127.0.0.1:{port}/demo/")
-    # Not app.run(): Flask ignores it inside its own command line.
+    # Flask's CLI refuses app.run(); serve with Werkzeug directly, local-only.
     run_simple("127.0.0.1", port, app, threaded=True)
 
 
