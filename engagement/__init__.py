@@ -21,20 +21,27 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import db, errors, health, logs, openapi
+    from engagement import cors, db, errors, health, logs, metrics, openapi
     from engagement.articles.api import bp as articles_api
+    from engagement.embed.routes import bp as embed_routes
+    from engagement.embed.routes import demo_bp as demo_routes
     from engagement.pageviews.api import bp as pageviews_api
 
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    cors.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
     app.register_blueprint(pageviews_api)
+    app.register_blueprint(embed_routes)
+    if app.config["DEMO"]:
+        app.register_blueprint(demo_routes)
 
     if app.config["AUTO_MIGRATE"]:
         db.upgrade_locked(app.config["DATABASE_URL"], Path(app.instance_path) / "migrate.lock")
@@ -65,6 +72,7 @@ def _finish_config(app: Flask) -> None:
     config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
 
 
 def _development_secret(instance: Path) -> str:
