@@ -78,30 +78,29 @@ def record(key: str) -> ResponseReturnValue:
     """
     key = article_key(key)
     data = validated(ViewIn, json_body(optional=True))
-    db = database.session()
     if visitors.is_crawler(request.headers.get("User-Agent", "")) or visitors.is_prefetch():
-        article = articles.get(db, key=key)
+        article = articles.get(database.session(), key=key)
         if article is None:
             raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
         return jsonify(comments=article.comment_count, views=article.view_count, counted=False)
 
-    if current_app.config["VIEW_DURABILITY"] == "relaxed":
-        service.relax_durability(db)
     now = utcnow()
     record = functools.partial(
         service.record_view,
-        db,
         key=key,
         visitor=visitors.daily_visitor(now.date()),
         now=now,
         window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
+        relaxed=current_app.config["VIEW_DURABILITY"] == "relaxed",
     )
-    result = record()
+    with database.raw_transaction(writes=True) as conn:
+        result = record(conn)
     if result is None:
         register_for_view(key, data)
-        result = record()
-        assert result is not None, "the article was registered in this transaction"
-    db.commit()
+        database.session().commit()
+        with database.raw_transaction(writes=True) as conn:
+            result = record(conn)
+        assert result is not None, "the article was registered just before"
     response = jsonify(comments=result.comments, views=result.views, counted=result.counted)
     response.cache_control.no_store = True
     return response
