@@ -105,3 +105,13 @@ def big_thread(app: Flask, count: int, key: str = "the-story") -> None:
         db.add_all(row(i, parents[i - 1].id) for i in range(count) if i % 3 == 2)
         article.comment_count = count
         db.commit()
+
+
+def set_views(app: Flask, key: str, views: int) -> None:
+    """Give an article a view count, as if that many readers had come by."""
+    with app.app_context():
+        db = database.session()
+        found = articles.get(db, key=key)
+        assert found is not None
+        found.view_count = views
+        db.commit()
