@@ -21,13 +21,16 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import db, errors, health, logs, metrics, openapi
+    from engagement import db, errors, health, logs, metrics, openapi, ratelimit
+    from engagement.abuse import spam
     from engagement.articles.api import bp as articles_api
     from engagement.pageviews.api import bp as pageviews_api
 
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    ratelimit.init_app(app)
+    spam.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
