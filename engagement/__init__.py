@@ -21,14 +21,17 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import db, errors, health, logs, metrics, openapi, ratelimit
+    from engagement import cors, db, errors, health, logs, metrics, openapi, ratelimit
     from engagement.abuse import spam
     from engagement.articles.api import bp as articles_api
+    from engagement.embed.routes import bp as embed_routes
+    from engagement.embed.routes import demo_bp as demo_routes
     from engagement.pageviews.api import bp as pageviews_api
 
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    cors.init_app(app)
     ratelimit.init_app(app)
     spam.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -39,6 +42,9 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
     app.register_blueprint(pageviews_api)
+    app.register_blueprint(embed_routes)
+    if app.config["DEMO"]:
+        app.register_blueprint(demo_routes)
 
     if app.config["AUTO_MIGRATE"]:
         db.upgrade_locked(app.config["DATABASE_URL"], Path(app.instance_path) / "migrate.lock")
@@ -69,6 +75,7 @@ def _finish_config(app: Flask) -> None:
     config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
 
 
 def _development_secret(instance: Path) -> str:

@@ -128,9 +128,9 @@ SETTINGS: tuple[Setting, ...] = (
         "When the storage does not answer: `memory` counts per process (logged), "
         "`refuse` answers writes 503.",
     ),
-    Setting("LIMIT_READS", _rate, "300 per minute", "Reads (GET) per client."),
+    Setting("LIMIT_READS", _rate, "600 per minute", "Reads (GET) per client."),
     Setting("LIMIT_WRITES", _rate, "60 per minute", "Writes without a limit of their own."),
-    Setting("LIMIT_VIEWS", _rate, "60 per minute", "Recorded views per client."),
+    Setting("LIMIT_VIEWS", _rate, "120 per minute", "Recorded views per client."),
     Setting(
         "LIMIT_COMMENTS",
         _rate,
