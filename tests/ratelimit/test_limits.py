@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 from engagement import config
 from engagement.config import ConfigError
 from tests import builders
-from tests.conftest import make_app
+from tests.conftest import ALLOWED_ORIGIN, make_app
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
 
@@ -66,6 +66,17 @@ def test_429_carries_the_rate_limit_headers(app: Flask, client: FlaskClient) -> 
     assert refused.headers["X-RateLimit-Limit"] == "3"
     assert refused.headers["X-RateLimit-Remaining"] == "0"
     assert 55 <= int(refused.headers["X-RateLimit-Reset"]) - time.time() <= 61
+
+
+def test_429_lets_an_allowed_origin_read_retry_after(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    for _ in range(3):
+        view(client, Origin=ALLOWED_ORIGIN)
+    refused = view(client, Origin=ALLOWED_ORIGIN)
+    assert refused.status_code == 429
+    assert refused.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    exposed = {name.strip() for name in refused.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Reset"} <= exposed
 
 
 def test_a_refused_request_is_not_counted(app: Flask, client: FlaskClient) -> None:
