@@ -162,18 +162,15 @@ def _blocklisted(post: Post) -> list[Signal]:
     return [Signal("blocklist", found.label) for found in terms if found.pattern.search(haystack)]
 
 
-def _duplicates(db: Session, post: Post, now: datetime) -> list[Signal]:
+def _duplicates(db: Session, post: Post, now: datetime, exclude: int | None) -> list[Signal]:
     minutes = current_app.config["SPAM_DUPLICATE_MINUTES"]
     if not minutes or len(post.text) < DUPLICATE_MIN_CHARS:
         return []
     since = now - timedelta(minutes=minutes)
-    posters = set(
-        db.scalars(
-            select(Comment.visitor)
-            .where(Comment.text == post.text, Comment.created_at >= since)
-            .limit(100)
-        )
-    )
+    query = select(Comment.visitor).where(Comment.text == post.text, Comment.created_at >= since)
+    if exclude is not None:
+        query = query.where(Comment.id != exclude)
+    posters = set(db.scalars(query.limit(100)))
     found = []
     if post.visitor in posters:
         found.append(Signal("duplicate_visitor", f"same text by this visitor within {minutes} min"))
@@ -182,7 +179,9 @@ def _duplicates(db: Session, post: Post, now: datetime) -> list[Signal]:
     return found
 
 
-def signals(db: Session, *, post: Post, ban: Ban | None, now: datetime) -> list[Signal]:
+def signals(
+    db: Session, *, post: Post, ban: Ban | None, now: datetime, exclude_comment_id: int | None
+) -> list[Signal]:
     """Every signal the post raises, strongest evidence first."""
     found = []
     if post.honeypot:
@@ -190,7 +189,7 @@ def signals(db: Session, *, post: Post, ban: Ban | None, now: datetime) -> list[
     if ban is not None:
         found.append(Signal("banned", f"{ban.kind.value} ban #{ban.id}"))
     found += _blocklisted(post)
-    found += _duplicates(db, post, now)
+    found += _duplicates(db, post, now, exclude_comment_id)
     links, most = count_links(post.text), current_app.config["SPAM_MAX_LINKS"]
     if links > most:
         found.append(Signal("links", f"{links} links, more than {most}"))
@@ -207,8 +206,17 @@ def verdict(score: int) -> Verdict:
     return Verdict.PUBLISH
 
 
-def screen(db: Session, *, post: Post, now: datetime | None = None) -> Screening:
-    """Screen a new comment: 403 ``banned`` for a banned poster (unless shadow), else a verdict."""
+def screen(
+    db: Session,
+    *,
+    post: Post,
+    now: datetime | None = None,
+    exclude_comment_id: int | None = None,
+) -> Screening:
+    """Screen a post: 403 ``banned`` for a banned poster (unless shadow), else a verdict.
+
+    ``exclude_comment_id`` names the comment an edit changes, which is no duplicate of itself.
+    """
     moment = now or utcnow()
     ban = bans.active_ban_for(
         db,
@@ -221,5 +229,5 @@ def screen(db: Session, *, post: Post, now: datetime | None = None) -> Screening
     if ban is not None and current_app.config["BAN_RESPONSE"] == "refuse":
         until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
         raise ApiError(403, "banned", f"You may not comment here{until}.")
-    found = signals(db, post=post, ban=ban, now=moment)
+    found = signals(db, post=post, ban=ban, now=moment, exclude_comment_id=exclude_comment_id)
     return Screening(tuple(found), verdict(sum(signal.weight for signal in found)))

@@ -80,6 +80,7 @@ def record(key: str) -> ResponseReturnValue:
         400: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
+        429: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
     data = validated(ViewIn, json_body(optional=True))
