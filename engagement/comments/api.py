@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from engagement import db as database
-from engagement import openapi
+from engagement import openapi, ratelimit
+from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.articles.api import Article as ArticleOut
 from engagement.comments import cache, inputs, service
@@ -70,6 +71,9 @@ class CommentCreated(BaseModel):
     comment: AuthorComment
     edit_token: str = Field(
         description="Send as X-Edit-Token to edit or delete the comment; shown only once."
+    )
+    editable_until: datetime = Field(
+        description="When the edit secret stops working (the widget hides its controls then)."
     )
 
 
@@ -180,6 +184,7 @@ def _article_for_posting(db: Session, key: str) -> Article:
 
 
 @bp.post("/articles/<key>/comments")
+@ratelimit.limit("comments")
 def create(key: str) -> ResponseReturnValue:
     """Post a comment or a reply.
     ---
@@ -188,7 +193,10 @@ def create(key: str) -> ResponseReturnValue:
       description: >
         201 when the comment is visible at once, 202 when it waits for moderation. The answer
         carries the edit secret: send it as X-Edit-Token to edit or delete the comment within
-        ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES. Unknown fields are ignored.
+        ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES. Unknown fields are ignored, except the honeypot
+        (ENGAGEMENT_SPAM_HONEYPOT_FIELD, default `url`), which people leave empty. A comment the
+        spam screening holds or files away is answered like any comment waiting for moderation.
+        403 `banned` for a banned poster; 429 `rate_limited` beyond ENGAGEMENT_LIMIT_COMMENTS.
       parameters:
         - {name: key, in: path, required: true, schema: {type: string}}
       requestBody:
@@ -212,14 +220,28 @@ def create(key: str) -> ResponseReturnValue:
         404: {$ref: "#/components/responses/Error"}
         413: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
+        429: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
-    new = inputs.new_comment(json_body(), max_length=current_app.config["COMMENT_MAX_LENGTH"])
+    body = json_body()
+    new = inputs.new_comment(body, max_length=current_app.config["COMMENT_MAX_LENGTH"])
     db = database.session()
     article = _article_for_posting(db, key)
-    created = service.create(db, article=article, new=new, visitor=visitors.stable_visitor())
+    created = service.create(
+        db,
+        article=article,
+        new=new,
+        visitor=visitors.stable_visitor(),
+        address=ratelimit.client_address(),
+        honeypot=spam.honeypot_value(body),
+    )
     db.commit()
-    response = jsonify(comment=service.author_json(created.comment), edit_token=created.edit_token)
+    window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
+    response = jsonify(
+        comment=service.author_json(created.comment),
+        edit_token=created.edit_token,
+        editable_until=(created.comment.created_at + window).isoformat(),
+    )
     response.status_code = 201 if created.comment.visible else 202
     response.cache_control.no_store = True
     return response
@@ -264,7 +286,9 @@ def edit(comment_id: int) -> ResponseReturnValue:
     db = database.session()
     comment = _comment(db, comment_id)
     token = request.headers.get("X-Edit-Token")
-    service.edit_by_author(db, comment=comment, token=token, text=text)
+    service.edit_by_author(
+        db, comment=comment, token=token, text=text, address=ratelimit.client_address()
+    )
     db.commit()
     response = jsonify(comment=service.author_json(comment))
     response.cache_control.no_store = True
