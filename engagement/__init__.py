@@ -21,8 +21,10 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import cors, db, errors, health, logs, metrics, openapi
+    from engagement import cors, db, errors, health, logs, metrics, openapi, ratelimit
+    from engagement.abuse import spam
     from engagement.articles.api import bp as articles_api
+    from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
     from engagement.embed.routes import demo_bp as demo_routes
     from engagement.pageviews.api import bp as pageviews_api
@@ -31,6 +33,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     db.init_app(app)
     errors.init_app(app)
     cors.init_app(app)
+    ratelimit.init_app(app)
+    spam.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
@@ -38,6 +42,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
+    app.register_blueprint(comments_api)
     app.register_blueprint(pageviews_api)
     app.register_blueprint(embed_routes)
     if app.config["DEMO"]:

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field, HttpUrl
 
 from engagement import db as database
-from engagement import openapi
+from engagement import openapi, ratelimit
 from engagement.articles import service as articles
 from engagement.errors import ApiError
 from engagement.http import article_key, json_body, validated
@@ -50,6 +50,7 @@ def register_for_view(key: str, data: ViewIn) -> None:
 
 
 @bp.post("/articles/<key>/views")
+@ratelimit.limit("views")
 def record(key: str) -> ResponseReturnValue:
     """Record a view of the article.
     ---
@@ -75,6 +76,7 @@ def record(key: str) -> ResponseReturnValue:
         400: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
+        429: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
     data = validated(ViewIn, json_body(optional=True))
