@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -119,6 +120,13 @@ def test_spanish_page_speaks_spanish_with_spanish_numbers(
     expect(widget.root.get_by_role("heading")).to_have_text("Comentarios")
     expect(widget.form.get_by_label("Tu comentario")).to_be_visible()
     expect(widget.root.get_by_label("Ordenar por")).to_be_visible()
+    widget.form.get_by_label("Tu comentario").fill("Yo también lo cogía.")
+    widget.form.get_by_role("button", name="Publicar comentario").click()
+    expect(widget.status).to_have_text("Tu comentario está publicado.")
+    # Spanish dates: "25 nov 2026, 3:25", not "Nov 25, 2026, 3:25 AM".
+    expect(widget.root.locator(".eg-date").first).to_have_text(
+        re.compile(r"^\d{1,2} [a-z]+\.? \d{4}, \d{1,2}:\d{2}$")
+    )
     screenshot(page, "embed-demo-spanish")
 
 
@@ -147,11 +155,16 @@ def test_page_from_an_origin_not_allowed_gets_no_data(
     assert builders.counters(app, "the-story") == (0, 42)
 
 
-def test_readable_on_a_360_pixel_phone(page: Page, magazine: Site, live_server: LiveServer) -> None:
+def test_readable_on_a_360_pixel_phone(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.chain(app, 8, key=DEMO_KEY)
+    builders.comment(app, DEMO_KEY, "https://example.com/" + "a-very-long-path" * 20)
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(magazine.publish_demo(live_server.url))
     widget = Widget(page)
-    expect(widget.counter).to_have_text("0 comments / 1 view")
+    expect(widget.counter).to_have_text("9 comments / 1 view")
+    expect(widget.comment("level 7")).to_be_visible()
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 360
     box = widget.form.get_by_label("Your comment").bounding_box()
