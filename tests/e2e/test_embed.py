@@ -46,7 +46,7 @@ def more_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(magazine: Site, more_settings: dict[str, Any]) -> dict[str, Any]:
-    return {"ALLOWED_ORIGINS": [magazine.url], "DEMO": True, **more_settings}
+    return {"ALLOWED_ORIGINS": [magazine.url], "DEMO": True} | more_settings
 
 
 def watch_policy_violations(page: Page) -> None:
@@ -70,6 +70,19 @@ def test_counters_appear_and_the_view_counts_once(
     page.reload()
     expect(under_headline).to_have_text("0 comments / 1 view")
     assert builders.counters(app, DEMO_KEY) == (0, 1)
+
+
+@pytest.mark.parametrize("more_settings", [{"ALLOWED_ORIGINS": []}])
+def test_quickstart_demo_works_on_the_service_itself(
+    page: Page, live_server: LiveServer, app: Flask
+) -> None:
+    # `engagement demo`: no allowed origins configured, the demo page on the service's origin.
+    page.goto(live_server.url + "/demo/")
+    widget = Widget(page)
+    expect(widget.counter).to_have_text("0 comments / 1 view")
+    widget.post("Hello from the quickstart.")
+    expect(widget.comment("Hello from the quickstart")).to_have_count(1)
+    assert builders.counters(app, DEMO_KEY) == (1, 1)
 
 
 def test_widget_runs_under_the_demo_content_security_policy(
