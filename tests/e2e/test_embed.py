@@ -335,6 +335,26 @@ def test_validation_error_is_shown_next_to_the_form_and_keeps_the_text(
     assert builders.counters(app, DEMO_KEY) == (1, 1)
 
 
+@pytest.mark.parametrize(
+    "more_settings", [{"RATELIMIT_ENABLED": True, "LIMIT_COMMENTS": "1 per minute"}]
+)
+def test_rate_limit_error_says_when_to_retry_and_keeps_the_text(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.post("First thoughts.")
+    expect(widget.comment("First thoughts")).to_have_count(1)
+    widget.post("Second thoughts, typed with care.")
+    expect(widget.error).to_have_text(
+        re.compile(r"^You are posting too fast\. Please try again in \d+ seconds?\.$")
+    )
+    expect(widget.form.get_by_label("Your comment")).to_have_value(
+        "Second thoughts, typed with care."
+    )
+    screenshot(page, "embed-rate-limited")
+    assert builders.counters(app, DEMO_KEY) == (1, 1)
+
+
 def test_closed_thread_says_so_and_offers_no_form(
     page: Page, magazine: Site, live_server: LiveServer, app: Flask
 ) -> None:

@@ -747,6 +747,7 @@
     if (parentId) payload.parent_id = parentId;
     if (inputs.trap.value) payload.url = inputs.trap.value;
     form.clearError();
+    this.status.textContent = "";
     return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload).then(function (answer) {
       var data = answer.data || {};
       store.set("engagement:identity", {
