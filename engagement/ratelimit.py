@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, render_template_string, request
@@ -45,13 +45,18 @@ KEY_PREFIX = "engagement"
 EXTENSION = "engagement.limiter"
 
 
-def limit(name: str) -> Callable[[F], F]:
-    """Make the decorated view spend from the named budget (``ENGAGEMENT_LIMIT_<NAME>``)."""
+def limit(name: str, *, methods: Iterable[str] | None = None) -> Callable[[F], F]:
+    """Make the decorated view spend from the named budget (``ENGAGEMENT_LIMIT_<NAME>``).
+
+    With ``methods`` only those methods do; the view's other methods spend ``reads`` or
+    ``writes`` as usual (a login form's GET is a read, its POST an attempt).
+    """
     if name not in NAMES:
         raise ValueError(f"unknown rate limit {name!r}; known: {', '.join(NAMES)}")
+    only = frozenset(method.upper() for method in methods) if methods is not None else None
 
     def tag(view: F) -> F:
-        setattr(view, _ATTRIBUTE, name)
+        setattr(view, _ATTRIBUTE, (name, only))
         return view
 
     return tag
@@ -59,7 +64,7 @@ def limit(name: str) -> Callable[[F], F]:
 
 def exempt(view: F) -> F:
     """Never rate-limit the decorated view (health checks, metrics)."""
-    setattr(view, _ATTRIBUTE, _EXEMPT)
+    setattr(view, _ATTRIBUTE, (_EXEMPT, None))
     return view
 
 
@@ -70,8 +75,8 @@ def limit_name() -> str:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None:
         return _EXEMPT
-    name = getattr(view, _ATTRIBUTE, None)
-    if name is None:
+    name, methods = getattr(view, _ATTRIBUTE, (None, None))
+    if name is None or (methods is not None and request.method not in methods):
         return "reads" if request.method in READ_METHODS else "writes"
     return str(name)
 

@@ -79,6 +79,21 @@ def test_429_lets_an_allowed_origin_read_retry_after(app: Flask, client: FlaskCl
     assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Reset"} <= exposed
 
 
+def test_a_page_outside_the_api_is_refused_with_an_html_page(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    app = make_app(
+        sqlite_url, tmp_path, RATELIMIT_ENABLED=True, DEMO=True, LIMIT_READS="1 per minute"
+    )
+    client = app.test_client()
+    client.get("/demo/")
+    refused = client.get("/demo/")
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert "Too many requests" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == "60"
+
+
 def test_a_refused_request_is_not_counted(app: Flask, client: FlaskClient) -> None:
     app.config["LIMIT_VIEWS"] = "2 per 2 seconds"
     builders.article(app)
