@@ -68,17 +68,20 @@ def exempt(view: F) -> F:
     return view
 
 
-def limit_name() -> str:
-    """The budget the current request spends from; empty when it is not limited."""
-    if request.method == "OPTIONS":
-        return _EXEMPT
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is None:
+def budget_for(endpoint: str, method: str) -> str:
+    """The budget a request to ``endpoint`` with ``method`` spends from; empty: not limited."""
+    view = current_app.view_functions.get(endpoint)
+    if method == "OPTIONS" or view is None:
         return _EXEMPT
     name, methods = getattr(view, _ATTRIBUTE, (None, None))
-    if name is None or (methods is not None and request.method not in methods):
-        return "reads" if request.method in READ_METHODS else "writes"
+    if name is None or (methods is not None and method not in methods):
+        return "reads" if method in READ_METHODS else "writes"
     return str(name)
+
+
+def limit_name() -> str:
+    """The budget the current request spends from; empty when it is not limited."""
+    return budget_for(request.endpoint or "", request.method)
 
 
 def _limit_for_request() -> str:

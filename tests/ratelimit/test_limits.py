@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engagement import config
+from engagement import config, ratelimit
 from engagement.config import ConfigError
 from tests import builders
 from tests.conftest import ALLOWED_ORIGIN, make_app
@@ -147,6 +147,24 @@ def test_writes_without_a_name_spend_the_writes_budget(app: Flask, client: Flask
         for _ in range(3)
     ]
     assert statuses(answers) == [201, 200, 429]
+
+
+def test_every_route_spends_a_budget_except_health_checks_and_metrics(app: Flask) -> None:
+    unlimited = set()
+    with app.app_context():
+        for rule in app.url_map.iter_rules():
+            for method in rule.methods or ():
+                if method != "OPTIONS" and not ratelimit.budget_for(rule.endpoint, method):
+                    unlimited.add(rule.rule)
+    assert unlimited == {"/healthz", "/readyz", "/metrics"}
+
+
+def test_named_budgets_of_the_public_api(app: Flask) -> None:
+    with app.app_context():
+        assert ratelimit.budget_for("comments.create", "POST") == "comments"
+        assert ratelimit.budget_for("pageviews.record", "POST") == "views"
+        assert ratelimit.budget_for("comments.like", "POST") == "writes"
+        assert ratelimit.budget_for("articles.counters", "GET") == "reads"
 
 
 def test_preflight_options_is_never_limited(app: Flask, client: FlaskClient) -> None:
