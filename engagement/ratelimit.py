@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, render_template_string, request
 from flask_limiter import Limit, Limiter, RateLimitExceeded
 from limits.errors import ConfigurationError
+from limits.storage import MemoryStorage
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -43,6 +44,7 @@ STORAGE_TIMEOUT_SECONDS = 0.5
 # Keys in a shared Redis start with this, so other applications' keys are never touched.
 KEY_PREFIX = "engagement"
 EXTENSION = "engagement.limiter"
+SWEPT_MEMORY_SCHEME = "engagement+memory"
 
 
 def limit(name: str, *, methods: Iterable[str] | None = None) -> Callable[[F], F]:
@@ -121,6 +123,39 @@ def client_key() -> str:
     return str(parsed)
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """``memory://`` that sweeps expired entries inline, at most once a second, and forgets
+    clients whose window is empty.
+
+    The library's memory storage starts a timer thread whenever the last one finished, so a busy
+    process starts one every 10 ms; under load, the request that starts it waits for the
+    scheduler (measured: a 150 µs median and tens of ms at worst on a loaded 2-core machine).
+    Its sweep also keeps an empty list for every client ever seen, which grows without end.
+    """
+
+    STORAGE_SCHEME = [SWEPT_MEMORY_SCHEME]  # registers the scheme with limits
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_: str) -> None:
+        super().__init__(uri, wrap_exceptions, **_)
+        self._swept_at = time.monotonic()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private hook
+        now = time.monotonic()
+        if now - self._swept_at >= self.SWEEP_SECONDS:
+            self._swept_at = now
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            for key in list(self.events):
+                with self.locks[key]:
+                    if not self.events.get(key):
+                        self.events.pop(key, None)
+                        self.locks.pop(key, None)
+
+
+def _storage_uri(url: str) -> str:
+    return SWEPT_MEMORY_SCHEME + "://" if url.startswith("memory://") else url
+
+
 def _storage_options(url: str) -> dict[str, str | int]:
     if url.startswith("memory://"):
         return {}
@@ -158,7 +193,7 @@ def init_app(app: Flask) -> None:
                 Limit(_limit_for_request, scope=lambda _endpoint: limit_name(), shared=True)
             ],
             strategy="moving-window",
-            storage_uri=url,
+            storage_uri=_storage_uri(url),
             storage_options=_storage_options(url),
             in_memory_fallback_enabled=True,
             key_prefix=KEY_PREFIX,

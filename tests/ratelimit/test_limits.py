@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.test import TestResponse
 
 from engagement import config, ratelimit
@@ -195,6 +197,18 @@ def test_limits_are_moving_windows_not_fixed(app: Flask, client: FlaskClient) ->
     view(client)
     time.sleep(0.7)
     assert statuses([view(client), view(client)]) == [200, 429]
+
+
+def test_memory_counting_forgets_clients_whose_window_has_passed(app: Flask) -> None:
+    with app.app_context():
+        storage = ratelimit.limiter().storage
+    assert isinstance(storage, ratelimit.SweptMemoryStorage)
+    strategy = MovingWindowRateLimiter(storage)
+    strategy.hit(parse("1 per 1 second"), "gone")
+    time.sleep(1.1)
+    strategy.hit(parse("1 per 1 second"), "still-here")
+    assert "LIMITER/gone/1/1/second" not in storage.events
+    assert not strategy.hit(parse("1 per 1 second"), "still-here")
 
 
 def test_disabled_limits_refuse_nothing(tmp_path: Path, sqlite_url: str) -> None:
