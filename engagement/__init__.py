@@ -23,11 +23,15 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
 
     from engagement import db, errors, health, logs, openapi
     from engagement.articles.api import bp as articles_api
+    from engagement.moderation import access
+    from engagement.moderation.api import bp as moderation_api
+    from engagement.moderation.pages import bp as moderation_pages
     from engagement.pageviews.api import bp as pageviews_api
 
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    access.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
@@ -35,6 +39,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
     app.register_blueprint(pageviews_api)
+    app.register_blueprint(moderation_api)
+    app.register_blueprint(moderation_pages)
 
     if app.config["AUTO_MIGRATE"]:
         db.upgrade_locked(app.config["DATABASE_URL"], Path(app.instance_path) / "migrate.lock")
