@@ -21,7 +21,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import db, errors, health, logs, openapi
+    from engagement import db, errors, health, logs, metrics, openapi
     from engagement.articles.api import bp as articles_api
     from engagement.moderation import access
     from engagement.moderation.api import bp as moderation_api
@@ -36,6 +36,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
     app.register_blueprint(pageviews_api)
@@ -71,6 +72,7 @@ def _finish_config(app: Flask) -> None:
     config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
 
 
 def _development_secret(instance: Path) -> str:

@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
 
 from engagement import create_app, tokens
 from engagement import db as database
@@ -238,7 +239,8 @@ def demo(port: int) -> None:
     os.environ.setdefault("ENGAGEMENT_DEMO", "1")
     app = app_or_exit()
     click.echo(f"demo article: http://127.0.0.1:{port}/demo/")
-    app.run(host="127.0.0.1", port=port, debug=False, threaded=True)
+    # Flask's CLI refuses app.run(); serve with Werkzeug directly, local-only.
+    run_simple("127.0.0.1", port, app, threaded=True)
 
 
 main.add_command(demo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template_string, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,18 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: DBAPIError) -> Response | tuple[str, int]:
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        message = "The database does not answer; try again shortly."
+        if wants_json():
+            response = error_response(503, "database_unavailable", message)
+            response.headers["Retry-After"] = "5"
+            return response
+        page = render_template_string(HTML_ERROR, status=503, title="Unavailable", message=message)
+        return page, 503
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response | tuple[str, int]:

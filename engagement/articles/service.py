@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -65,7 +65,7 @@ def put(
     if url is not _UNSET:
         article.url = url
     if published_at is not _UNSET:
-        article.published_at = published_at
+        article.published_at = published_at.astimezone(UTC) if published_at else None
     if comments_open is not None:
         article.comments_open = comments_open
     if moderation is not _UNSET:

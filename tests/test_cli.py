@@ -1,0 +1,57 @@
+"""The operators' commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import inspect
+
+from engagement import db as database
+from engagement.cli import main
+from engagement.models import ApiToken
+from tests.conftest import TEST_SECRET
+
+
+def run(tmp_path: Path, *args: str, url: str | None = None) -> tuple[int, str]:
+    env = {
+        "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
+        "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
+        "ENGAGEMENT_DATABASE_URL": url or f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "ENGAGEMENT_AUTO_MIGRATE": "false",
+    }
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "db", "upgrade")
+    assert code == 0, output
+    engine = database.make_engine(f"sqlite:///{tmp_path / 'cli.sqlite3'}", pooled=False)
+    assert "articles" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_create_token_prints_a_working_token_once(app: Flask, tmp_path: Path) -> None:
+    code, output = run(tmp_path, "create-token", "cms", url=app.config["DATABASE_URL"])
+    assert code == 0, output
+    secret = re.search(r"eng_\S+", output).group()  # type: ignore[union-attr]
+    response = app.test_client().put(
+        "/api/v1/articles/from-cli",
+        json={"title": "Made with a CLI token"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 201
+    with app.app_context():
+        stored = database.session().query(ApiToken).one()
+        assert stored.name == "cms" and secret not in stored.token_hash
+
+
+def test_bad_setting_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["db", "upgrade"], env={"ENGAGEMENT_MODERATION": "never", "ENGAGEMENT_DEBUG": "1"}
+    )
+    assert result.exit_code == 2
+    assert "ENGAGEMENT_MODERATION" in result.output
