@@ -101,7 +101,7 @@ def queue(
     )
     if after_id is not None:
         query = query.where(Comment.id > after_id)
-    rows = list(db.execute(query.order_by(Comment.id).limit(limit + 1)).tuples())
+    rows = list(db.execute(query.order_by(Comment.id).limit(limit + 1)))
     next_after = rows[limit - 1][0].id if len(rows) > limit else None
     items = [QueueItem(comment=comment, article=article) for comment, article in rows[:limit]]
     attach_context(db, items)
