@@ -21,8 +21,10 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import db, errors, health, logs, metrics, openapi
+    from engagement import cors, db, errors, health, logs, metrics, openapi
     from engagement.articles.api import bp as articles_api
+    from engagement.embed.routes import bp as embed_routes
+    from engagement.embed.routes import demo_bp as demo_routes
     from engagement.moderation import access
     from engagement.moderation.api import bp as moderation_api
     from engagement.moderation.pages import bp as moderation_pages
@@ -32,6 +34,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     db.init_app(app)
     errors.init_app(app)
     access.init_app(app)
+    cors.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )
@@ -42,6 +45,9 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(pageviews_api)
     app.register_blueprint(moderation_api)
     app.register_blueprint(moderation_pages)
+    app.register_blueprint(embed_routes)
+    if app.config["DEMO"]:
+        app.register_blueprint(demo_routes)
 
     if app.config["AUTO_MIGRATE"]:
         db.upgrade_locked(app.config["DATABASE_URL"], Path(app.instance_path) / "migrate.lock")

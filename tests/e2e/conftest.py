@@ -21,6 +21,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Pages are visited as a reader's browser: headless Chrome's own user agent says
+# "HeadlessChrome", which the view counter rightly ignores as a crawler.
+READER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -46,7 +52,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A fresh browser page; its final state is saved as a screenshot in test-artifacts/."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, user_agent=READER_USER_AGENT
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -1,0 +1,1 @@
+"""The widget magazine pages embed: its script, stylesheet and messages, and the demo article."""

@@ -1,0 +1,131 @@
+"""Routes: the widget's files (script, stylesheet, messages) and the demo article page."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+
+from engagement.http import conditional, etag_for
+
+STATIC = Path(__file__).resolve().parent / "static"
+MESSAGES = STATIC / "messages"
+DEFAULT_LANGUAGE = "en"
+# Browsers revalidate after this; the ETag makes that a cheap 304.
+FILE_MAX_AGE = 300
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+bp = Blueprint("embed", __name__)
+demo_bp = Blueprint("demo", __name__, url_prefix="/demo", template_folder="templates")
+
+# The demo pages: an article in English and one in Spanish, each embedding the widget.
+DEMO_ARTICLES = {
+    "en": {"key": "demo-the-night-ferry", "template": "embed/demo_en.html"},
+    "es": {"key": "demo-el-ultimo-tranvia", "template": "embed/demo_es.html"},
+}
+
+
+def _widget_file(name: str, mimetype: str) -> Response:
+    response = send_file(STATIC / name, mimetype=mimetype, max_age=FILE_MAX_AGE, conditional=True)
+    response.cache_control.public = True
+    # Any site may load the widget's files with <script>/<link>; they carry no data.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/embed.js")
+def script() -> ResponseReturnValue:
+    """The widget."""
+    return _widget_file("embed.js", "text/javascript")
+
+
+@bp.get("/embed.css")
+def stylesheet() -> ResponseReturnValue:
+    """The widget's stylesheet (theme it with the ``--eg-*`` custom properties)."""
+    return _widget_file("embed.css", "text/css")
+
+
+def available_languages() -> list[str]:
+    """The languages with a message file, e.g. ``["en", "es"]``."""
+    return sorted(path.stem for path in MESSAGES.glob("*.json"))
+
+
+@cache
+def _catalog(language: str) -> dict[str, Any]:
+    messages: dict[str, Any] = json.loads((MESSAGES / f"{language}.json").read_text("utf-8"))
+    return messages
+
+
+def resolve_language(tag: str) -> str:
+    """The message file for a language tag: ``es-MX`` → ``es-mx`` or ``es``, else English."""
+    if LANGUAGE_TAG.fullmatch(tag):
+        available = set(available_languages())
+        parts = tag.lower().split("-")
+        for length in range(len(parts), 0, -1):
+            candidate = "-".join(parts[:length])
+            if candidate in available:
+                return candidate
+    return DEFAULT_LANGUAGE
+
+
+@bp.get("/embed/messages/<tag>.json")
+def messages(tag: str) -> ResponseReturnValue:
+    """The widget's messages for a language tag, falling back to English."""
+    language = resolve_language(tag)
+    body = {"lang": language, "messages": _catalog(language)}
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), mimetype="application/json"
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = FILE_MAX_AGE
+    # Public words, no data: any page may read them, so even a refused page can say why.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return conditional(response, etag_for(language, available_languages()))
+
+
+def _demo_page(language: str) -> Response:
+    article = DEMO_ARTICLES[language]
+    service = request.host_url.rstrip("/")
+    page = render_template(article["template"], service=service, key=article["key"])
+    response = Response(page, mimetype="text/html")
+    # The widget needs nothing inline: the demo proves it under a strict policy.
+    response.headers["Content-Security-Policy"] = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {service}",
+            f"style-src {service}",
+            f"connect-src {service}",
+            f"img-src {service} data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+@demo_bp.get("/")
+def demo_en() -> ResponseReturnValue:
+    """The demo article in English."""
+    return _demo_page("en")
+
+
+@demo_bp.get("/es/")
+def demo_es() -> ResponseReturnValue:
+    """The demo article in Spanish."""
+    return _demo_page("es")
+
+
+@demo_bp.get("/demo.css")
+def demo_stylesheet() -> ResponseReturnValue:
+    """The demo magazine's own stylesheet."""
+    response = send_file(STATIC / "demo.css", mimetype="text/css", max_age=FILE_MAX_AGE)
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
