@@ -23,6 +23,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
 
     from engagement import cors, db, errors, health, logs, metrics, openapi
     from engagement.articles.api import bp as articles_api
+    from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
     from engagement.embed.routes import demo_bp as demo_routes
     from engagement.moderation import access
@@ -42,6 +43,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
+    app.register_blueprint(comments_api)
     app.register_blueprint(pageviews_api)
     app.register_blueprint(moderation_api)
     app.register_blueprint(moderation_pages)

@@ -144,6 +144,39 @@ SETTINGS: tuple[Setting, ...] = (
         "Close a thread this many days after the article's publication (0: never).",
     ),
     Setting(
+        "COMMENT_MAX_LENGTH",
+        _positive_int,
+        10000,
+        "Most characters a comment's text may have (after Unicode normalization).",
+    ),
+    Setting(
+        "COMMENT_MAX_DEPTH",
+        _positive_int,
+        5,
+        "Levels of nesting a thread shows; deeper replies are shown at this depth.",
+    ),
+    Setting(
+        "COMMENT_EDIT_WINDOW_MINUTES",
+        _int,
+        15,
+        "Minutes during which a comment's author may edit or delete it (0: never).",
+    ),
+    Setting(
+        "COMMENTS_PAGE_SIZE", _positive_int, 20, "Top-level comments per thread page by default."
+    ),
+    Setting(
+        "COMMENTS_MAX_PAGE_SIZE",
+        _positive_int,
+        1000,
+        "Most top-level comments one thread request may ask for (`limit`).",
+    ),
+    Setting(
+        "THREAD_CACHE_MB",
+        _int,
+        64,
+        "Megabytes of thread answers each process keeps in memory (0: no cache).",
+    ),
+    Setting(
         "COUNTERS_MAX_AGE", _int, 10, "Seconds the counters may be cached by browsers and CDNs."
     ),
     Setting(

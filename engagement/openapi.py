@@ -69,6 +69,8 @@ def build(app: Flask) -> dict[str, Any]:
         for name, definition in generated.pop("$defs", {}).items():
             if name not in spec.components.schemas:
                 spec.components.schema(name, definition)
+        if generated.get("$ref") == f"#/components/schemas/{model.__name__}":
+            continue  # a self-referencing model (a comment's replies) arrives among its $defs
         spec.components.schema(model.__name__, generated)
     with app.test_request_context():
         for endpoint, view in sorted(app.view_functions.items()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -9,7 +10,9 @@ from flask import Flask
 from engagement import db as database
 from engagement import tokens
 from engagement.articles import service as articles
-from engagement.models import Article
+from engagement.comments import service as comments
+from engagement.comments.inputs import NewComment
+from engagement.models import Article, Comment, CommentStatus, utcnow
 
 
 def article(app: Flask, key: str = "the-story", **fields: Any) -> Article:
@@ -36,6 +39,72 @@ def counters(app: Flask, key: str) -> tuple[int, int]:
         found = articles.get(database.session(), key=key)
         assert found is not None
         return found.comment_count, found.view_count
+
+
+def comment(
+    app: Flask,
+    key: str = "the-story",
+    text: str = "A comment.",
+    *,
+    parent_id: int | None = None,
+    status: CommentStatus | None = None,
+    visitor: str = "visitor-1",
+    email: str | None = None,
+    name: str | None = "Ada",
+) -> tuple[int, str]:
+    """Post a comment as a reader would (then move it to ``status``); returns (id, edit token)."""
+    with app.app_context():
+        db = database.session()
+        article = articles.get(db, key=key) or articles.get_or_create(db, key=key)
+        new = NewComment(
+            text=text,
+            author_name=name,
+            author_email=email,
+            author_website=None,
+            parent_id=parent_id,
+        )
+        created = comments.create(db, article=article, new=new, visitor=visitor)
+        if status is not None and status is not created.comment.status:
+            comments.set_status(db, comment=created.comment, status=status)
+        db.commit()
+        return created.comment.id, created.edit_token
+
+
+def chain(app: Flask, length: int, key: str = "the-story") -> list[int]:
+    """A comment followed by replies each answering the one before; their ids in order."""
+    ids: list[int] = []
+    for level in range(length):
+        comment_id, _ = comment(app, key, f"level {level}", parent_id=ids[-1] if ids else None)
+        ids.append(comment_id)
+    return ids
+
+
+def big_thread(app: Flask, count: int, key: str = "the-story") -> None:
+    """A thread of ``count`` visible comments, every third one a reply, inserted in bulk."""
+    with app.app_context():
+        db = database.session()
+        article = articles.get(db, key=key) or articles.get_or_create(db, key=key)
+        start = utcnow() - timedelta(days=1)
+
+        def row(index: int, parent_id: int | None) -> Comment:
+            return Comment(
+                article_id=article.id,
+                parent_id=parent_id,
+                status=CommentStatus.APPROVED,
+                text=f"comment {index}",
+                html=f"<p>comment {index}</p>",
+                author_name=f"reader {index}",
+                avatar="0" * 32,
+                visitor=f"visitor-{index}",
+                created_at=start + timedelta(seconds=index),
+            )
+
+        parents = {index: row(index, None) for index in range(count) if index % 3 != 2}
+        db.add_all(parents.values())
+        db.flush()
+        db.add_all(row(i, parents[i - 1].id) for i in range(count) if i % 3 == 2)
+        article.comment_count = count
+        db.commit()
 
 
 def set_views(app: Flask, key: str, views: int) -> None:

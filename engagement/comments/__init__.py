@@ -1,0 +1,1 @@
+"""Threaded reader comments: posting, reading, the author's edits, likes and reports."""

@@ -1,0 +1,368 @@
+"""Routes: read a thread, post a comment, the author's edit and delete, likes and reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from engagement import db as database
+from engagement import openapi
+from engagement.articles import service as articles
+from engagement.comments import cache, inputs, service
+from engagement.errors import ApiError, invalid
+from engagement.http import article_key, etag_for, json_body
+from engagement.models import Article
+from engagement.origins import from_allowed_origin
+from engagement.pageviews import visitors
+
+bp = Blueprint("comments", __name__, url_prefix="/api/v1")
+
+COMMENT_ID = "<int:comment_id>"
+
+
+@openapi.schema
+class Comment(BaseModel):
+    """A comment as readers see it. Never carries an email, address or secret."""
+
+    id: int
+    parent_id: int | None
+    html: str = Field(description="The sanitized rendering of the Markdown text.")
+    author_name: str | None = Field(description="Plain text: escape it when showing it.")
+    author_website: str | None = Field(description="An http or https URL, plain text.")
+    avatar: str | None = Field(description="A hash to draw an avatar from; null on placeholders.")
+    likes: int
+    status: str = Field(
+        description="approved (or pending in a 202 answer); `deleted` on a placeholder."
+    )
+    pinned: bool
+    deleted: bool = Field(description="A placeholder kept because the comment has replies.")
+    created_at: datetime
+    edited_at: datetime | None
+
+
+@openapi.schema
+class ThreadComment(Comment):
+    reply_count: int = Field(description="Visible comments shown below this one.")
+    replies: list[ThreadComment]
+
+
+@openapi.schema
+class AuthorComment(Comment):
+    text: str = Field(description="The Markdown source, for the author's edit form.")
+
+
+@openapi.schema
+class Thread(BaseModel):
+    article: dict[str, Any] = Field(description="The article, as GET /api/v1/articles/{key}.")
+    comments: list[ThreadComment]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+
+
+@openapi.schema
+class CommentCreated(BaseModel):
+    comment: AuthorComment
+    edit_token: str = Field(
+        description="Send as X-Edit-Token to edit or delete the comment; shown only once."
+    )
+
+
+@openapi.schema
+class CommentEdited(BaseModel):
+    comment: AuthorComment
+
+
+@openapi.schema
+class LikeOut(BaseModel):
+    likes: int
+    liked: bool = Field(description="Whether this request added a like (false if it was there).")
+
+
+@openapi.schema
+class ReportOut(BaseModel):
+    reported: bool
+
+
+def _query_int(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= maximum:
+        raise invalid(name, f"{name}: a whole number from 1 to {maximum}.")
+    return int(raw)
+
+
+def _article(db: Session, key: str) -> Article:
+    article = articles.get(db, key=key)
+    if article is None:
+        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+    return article
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@bp.get("/articles/<key>/comments")
+def thread(key: str) -> ResponseReturnValue:
+    """One page of the article's thread.
+    ---
+    get:
+      summary: Read a thread, replies nested
+      description: >
+        Top-level comments in the chosen order (pinned first), each with its replies nested
+        oldest first; replies deeper than ENGAGEMENT_COMMENT_MAX_DEPTH levels are shown at that
+        depth. Paginated by top-level comment: pass `next_cursor` back as `cursor`. Answers carry
+        an ETag; send it as If-None-Match to get 304 while nothing changed.
+      parameters:
+        - {name: key, in: path, required: true, schema: {type: string}}
+        - {name: sort, in: query, schema: {type: string, enum: [oldest, newest, top],
+           default: oldest}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1},
+           description: "Top-level comments per page (default ENGAGEMENT_COMMENTS_PAGE_SIZE)."}
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        200:
+          description: The thread page.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Thread"}
+        304: {description: Not modified.}
+        400: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    key = article_key(key)
+    config = current_app.config
+    sort = request.args.get("sort") or "oldest"
+    if sort not in service.SORTS:
+        raise invalid("sort", "sort: one of oldest, newest, top.")
+    limit = _query_int("limit", config["COMMENTS_PAGE_SIZE"], config["COMMENTS_MAX_PAGE_SIZE"])
+    cursor = request.args.get("cursor") or None
+    after = service.decode_cursor(cursor, sort) if cursor else None
+
+    db = database.session()
+    article = _article(db, key)
+    head = _encode(articles.as_json(article))
+    etag = etag_for(head, article.thread_version, sort, cursor, limit)
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        answers = cache.for_app(current_app)
+        cache_key = (article.id, article.thread_version, sort, cursor, limit)
+        tail = answers.get(cache_key)
+        if tail is None:
+            page = service.thread(
+                db,
+                article=article,
+                sort=sort,
+                after=after,
+                limit=limit,
+                max_depth=config["COMMENT_MAX_DEPTH"],
+            )
+            tail = _encode({"comments": page.comments, "next_cursor": page.next_cursor})
+            answers.put(cache_key, tail)
+        # The article part is fresh on every request (its view count moves on its own); the
+        # thread part is the cached bytes, served as they are.
+        response = Response(b'{"article":' + head + b"," + tail[1:], mimetype="application/json")
+    response.set_etag(etag)
+    response.cache_control.no_cache = True
+    return response
+
+
+def _article_for_posting(db: Session, key: str) -> Article:
+    """The article; an unknown one is registered only for a page of an allowed origin."""
+    article = articles.get(db, key=key)
+    if article is not None:
+        return article
+    if not from_allowed_origin():
+        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+    return articles.get_or_create(db, key=key)
+
+
+@bp.post("/articles/<key>/comments")
+def create(key: str) -> ResponseReturnValue:
+    """Post a comment or a reply.
+    ---
+    post:
+      summary: Post a comment or reply
+      description: >
+        201 when the comment is visible at once, 202 when it waits for moderation. The answer
+        carries the edit secret: send it as X-Edit-Token to edit or delete the comment within
+        ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES. Unknown fields are ignored.
+      parameters:
+        - {name: key, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CommentIn"}
+      responses:
+        201:
+          description: Posted and visible.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/CommentCreated"}
+        202:
+          description: Posted; waits for a moderator.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/CommentCreated"}
+        400: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+        413: {$ref: "#/components/responses/Error"}
+        415: {$ref: "#/components/responses/Error"}
+    """
+    key = article_key(key)
+    new = inputs.new_comment(json_body(), max_length=current_app.config["COMMENT_MAX_LENGTH"])
+    db = database.session()
+    article = _article_for_posting(db, key)
+    created = service.create(db, article=article, new=new, visitor=visitors.stable_visitor())
+    db.commit()
+    response = jsonify(comment=service.author_json(created.comment), edit_token=created.edit_token)
+    response.status_code = 201 if created.comment.visible else 202
+    response.cache_control.no_store = True
+    return response
+
+
+def _comment(db: Session, comment_id: int) -> Any:
+    comment = service.get(db, comment_id=comment_id)
+    if comment is None:
+        raise ApiError(404, "comment_not_found", f"No comment with id {comment_id}.", "id")
+    return comment
+
+
+@bp.patch(f"/comments/{COMMENT_ID}")
+def edit(comment_id: int) -> ResponseReturnValue:
+    """The author edits their comment.
+    ---
+    patch:
+      summary: Edit one's own comment (X-Edit-Token)
+      description: >
+        Re-renders the text and sets `edited_at`. Under pre-moderation the comment waits for a
+        moderator again.
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+        - {name: X-Edit-Token, in: header, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CommentEditIn"}
+      responses:
+        200:
+          description: The edited comment.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/CommentEdited"}
+        400: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+        415: {$ref: "#/components/responses/Error"}
+    """
+    text = inputs.edited_text(json_body(), max_length=current_app.config["COMMENT_MAX_LENGTH"])
+    db = database.session()
+    comment = _comment(db, comment_id)
+    token = request.headers.get("X-Edit-Token")
+    service.edit_by_author(db, comment=comment, token=token, text=text)
+    db.commit()
+    response = jsonify(comment=service.author_json(comment))
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.delete(f"/comments/{COMMENT_ID}")
+def delete(comment_id: int) -> ResponseReturnValue:
+    """The author deletes their comment.
+    ---
+    delete:
+      summary: Delete one's own comment (X-Edit-Token)
+      description: A comment with replies leaves a placeholder so the thread keeps its shape.
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+        - {name: X-Edit-Token, in: header, required: true, schema: {type: string}}
+      responses:
+        204: {description: Deleted.}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    db = database.session()
+    comment = _comment(db, comment_id)
+    service.delete_by_author(db, comment=comment, token=request.headers.get("X-Edit-Token"))
+    db.commit()
+    return Response(status=204)
+
+
+@bp.post(f"/comments/{COMMENT_ID}/likes")
+def like(comment_id: int) -> ResponseReturnValue:
+    """Like a comment.
+    ---
+    post:
+      summary: Like a comment (once per visitor)
+      description: A second like by the same visitor changes nothing.
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The comment's likes.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/LikeOut"}
+        404: {$ref: "#/components/responses/Error"}
+        415: {$ref: "#/components/responses/Error"}
+    """
+    json_body(optional=True)
+    db = database.session()
+    comment = service.get_visible(db, comment_id=comment_id)
+    liked = service.like(db, comment=comment, visitor=visitors.stable_visitor())
+    likes = service.likes_of(db, comment_id=comment.id)
+    db.commit()
+    return jsonify(likes=likes, liked=liked)
+
+
+@bp.post(f"/comments/{COMMENT_ID}/reports")
+def report(comment_id: int) -> ResponseReturnValue:
+    """Report a comment to the moderators.
+    ---
+    post:
+      summary: Report a comment (once per visitor)
+      description: 201 for a new report, 200 when this visitor had already reported it.
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ReportIn"}
+      responses:
+        200:
+          description: Already reported by this visitor; nothing changed.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ReportOut"}
+        201:
+          description: Reported.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ReportOut"}
+        400: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+        415: {$ref: "#/components/responses/Error"}
+    """
+    data = inputs.report(json_body())
+    db = database.session()
+    comment = service.get_visible(db, comment_id=comment_id)
+    new = service.report(
+        db,
+        comment=comment,
+        visitor=visitors.stable_visitor(),
+        reason=data.reason,
+        note=data.note,
+    )
+    db.commit()
+    return jsonify(reported=True), 201 if new else 200

@@ -1,0 +1,161 @@
+"""What a reader may send about a comment, parsed and normalized in one place.
+
+Only the fields named here are read; anything else in the body (``"status": "approved"``, say)
+is ignored, so nobody approves, pins or likes their own comment by asking. Text is normalized
+to Unicode NFC and bounded; control characters are refused rather than silently dropped, so
+what is stored is what the reader typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from engagement import openapi
+from engagement.errors import ApiError, invalid
+from engagement.http import validated
+from engagement.models import ReportReason
+
+# Row ids are 32-bit integers in the schema; larger numbers name no comment.
+MAX_ID = 2**31 - 1
+NAME_MAX = 100
+EMAIL_MAX = 254
+WEBSITE_MAX = 500
+NOTE_MAX = 500
+
+# C0 and C1 control characters other than tab and line feed (carriage returns are normalized to
+# line feeds first). They have no place in a comment and some break terminals and logs.
+_TEXT_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# In one-line fields even tab and line feed are refused, and so are the bidirectional overrides
+# that make a name read differently from what it is.
+_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
+@openapi.schema
+class CommentIn(BaseModel):
+    """A new comment or reply. Unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: StrictStr = Field(description="Markdown: paragraphs, emphasis, links, quotes, code.")
+    author_name: StrictStr | None = Field(default=None, description="Shown as plain text.")
+    author_email: StrictStr | None = Field(
+        default=None, description="Never shown nor returned; only a hash of it picks the avatar."
+    )
+    author_website: StrictStr | None = Field(default=None, description="An http or https URL.")
+    parent_id: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The comment this one replies to."
+    )
+
+
+@openapi.schema
+class CommentEditIn(BaseModel):
+    """The author's new text for their comment."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: StrictStr
+
+
+@openapi.schema
+class ReportIn(BaseModel):
+    """Why a reader flags a comment."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reason: ReportReason
+    note: StrictStr | None = Field(default=None, max_length=NOTE_MAX)
+
+
+@dataclass(frozen=True)
+class NewComment:
+    text: str
+    author_name: str | None
+    author_email: str | None
+    author_website: str | None
+    parent_id: int | None
+
+
+def _too_long(field: str, limit: int) -> ApiError:
+    return ApiError(400, "too_long", f"{field}: at most {limit} characters.", field)
+
+
+def comment_text(raw: str, *, max_length: int, field: str = "text") -> str:
+    """Normalized comment text: NFC, line feeds only, trimmed, non-empty, bounded."""
+    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if _TEXT_CONTROLS.search(text):
+        raise invalid(field, "The text contains control characters.")
+    if not text:
+        raise invalid(field, "Write something before posting.")
+    if len(text) > max_length:
+        raise _too_long(field, max_length)
+    return text
+
+
+def _line(raw: str | None, field: str, limit: int) -> str | None:
+    """A one-line field: NFC, inner whitespace collapsed, empty as None."""
+    if raw is None:
+        return None
+    value = unicodedata.normalize("NFC", raw)
+    if _LINE_CONTROLS.search(value):
+        raise invalid(field, f"{field}: control characters are not allowed.")
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise _too_long(field, limit)
+    return value or None
+
+
+def email(raw: str | None) -> str | None:
+    """A plausible email address, lower-cased, or None when not given."""
+    value = _line(raw, "author_email", EMAIL_MAX)
+    if value is None:
+        return None
+    if not _EMAIL.fullmatch(value):
+        raise invalid("author_email", "author_email: not an email address.")
+    return value.lower()
+
+
+def website(raw: str | None) -> str | None:
+    """An absolute http or https URL, or None when not given."""
+    value = _line(raw, "author_website", WEBSITE_MAX)
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme.lower() not in {"http", "https"} or not host or " " in value:
+        raise invalid("author_website", "author_website: give an http:// or https:// address.")
+    return value
+
+
+def new_comment(data: dict[str, Any], *, max_length: int) -> NewComment:
+    """The reader's comment from a JSON body, normalized, or a 400 naming the field at fault."""
+    parsed = validated(CommentIn, data)
+    return NewComment(
+        text=comment_text(parsed.text, max_length=max_length),
+        author_name=_line(parsed.author_name, "author_name", NAME_MAX),
+        author_email=email(parsed.author_email),
+        author_website=website(parsed.author_website),
+        parent_id=parsed.parent_id,
+    )
+
+
+def edited_text(data: dict[str, Any], *, max_length: int) -> str:
+    """The new text of an edit, normalized like a new comment's."""
+    return comment_text(validated(CommentEditIn, data).text, max_length=max_length)
+
+
+def report(data: dict[str, Any]) -> ReportIn:
+    """A report's reason and optional note."""
+    parsed = validated(ReportIn, data)
+    note = _line(parsed.note, "note", NOTE_MAX)
+    return parsed.model_copy(update={"note": note})
