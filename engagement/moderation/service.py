@@ -12,10 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVarTuple
 
+from flask import current_app
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from engagement.articles import service as articles
+from engagement.comments import inputs
+from engagement.comments import service as comments
+from engagement.errors import ApiError, invalid
 from engagement.models import Article, Comment, CommentStatus, ModerationMode, Report, utcnow
 from engagement.moderation.audit import Actor, record
 
@@ -228,6 +232,26 @@ class Action(enum.StrEnum):
     BAN_AUTHOR = "ban-author"
 
 
+STATUS_OF = {
+    Action.APPROVE: CommentStatus.APPROVED,
+    Action.REJECT: CommentStatus.REJECTED,
+    Action.SPAM: CommentStatus.SPAM,
+    Action.NOT_SPAM: CommentStatus.APPROVED,
+}
+# Deciding on a comment deals with its reports; pinning or restoring it does not.
+RESOLVING = frozenset(
+    {
+        Action.APPROVE,
+        Action.REJECT,
+        Action.SPAM,
+        Action.NOT_SPAM,
+        Action.DELETE,
+        Action.EDIT,
+        Action.BAN_AUTHOR,
+    }
+)
+# What can be done to a deleted comment; anything else needs it restored first.
+ON_DELETED = frozenset({Action.RESTORE, Action.DELETE, Action.BAN_AUTHOR})
 # The actions a selection of comments can take at once.
 BULK_ACTIONS = frozenset(
     {Action.APPROVE, Action.REJECT, Action.SPAM, Action.NOT_SPAM, Action.DELETE, Action.RESTORE}
@@ -280,3 +304,103 @@ def resolve_reports(db: Session, *, comment: Comment) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _apply(
+    db: Session,
+    *,
+    actor: Actor,
+    comment: Comment,
+    action: Action,
+    reason: str | None,
+    text: str | None,
+    ban_days: int | None,
+    max_length: int,
+) -> dict[str, Any]:
+    """Carry out ``action``; returns extra facts for the audit entry."""
+    extra: dict[str, Any] = {}
+    if action in STATUS_OF:
+        comments.set_status(db, comment=comment, status=STATUS_OF[action])
+    elif action is Action.DELETE:
+        comments.delete(db, comment=comment)
+    elif action is Action.RESTORE:
+        comments.restore(db, comment=comment)
+    elif action in (Action.PIN, Action.UNPIN):
+        comments.set_pinned(db, comment=comment, pinned=action is Action.PIN)
+    elif action is Action.EDIT:
+        if not reason:
+            raise invalid("reason", "An edit needs a note saying why.")
+        new_text = inputs.comment_text(text or "", max_length=max_length)
+        extra["text_before"] = comment.text
+        comments.edit(db, comment=comment, text=new_text)
+        extra["text_after"] = new_text
+    return extra
+
+
+def act(
+    db: Session,
+    *,
+    actor: Actor,
+    comment: Comment,
+    action: Action,
+    reason: str | None = None,
+    text: str | None = None,
+    ban_days: int | None = None,
+) -> Comment:
+    """Take one action on one comment, resolve its open reports, and log it."""
+    if action is Action.NOT_SPAM and comment.status is not CommentStatus.SPAM:
+        raise ApiError(409, "not_spam", "Only a comment held as spam can be marked not spam.")
+    if comment.deleted_at is not None and action not in ON_DELETED:
+        raise ApiError(409, "comment_deleted", "Restore the comment first.")
+    before = comment_state(comment)
+    extra = _apply(
+        db,
+        actor=actor,
+        comment=comment,
+        action=action,
+        reason=reason,
+        text=text,
+        ban_days=ban_days,
+        max_length=current_app.config["COMMENT_MAX_LENGTH"],
+    )
+    resolved = resolve_reports(db, comment=comment) if action in RESOLVING else 0
+    after = comment_state(comment)
+    if "text_before" in extra:
+        before["text"], after["text"] = extra.pop("text_before"), extra.pop("text_after")
+    if resolved:
+        after["reports_resolved"] = resolved
+    after.update(extra)
+    record(
+        db,
+        actor=actor,
+        action=f"comment.{action.value}",
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    return comment
+
+
+def act_on_many(
+    db: Session,
+    *,
+    actor: Actor,
+    comment_ids: Iterable[int],
+    action: Action,
+    reason: str | None = None,
+) -> list[Comment]:
+    """Take one action on each of the comments, all or nothing; 404 if one does not exist."""
+    if action not in BULK_ACTIONS:
+        raise invalid("action", f"{action.value} cannot be applied in bulk.")
+    wanted = list(dict.fromkeys(comment_ids))
+    if len(wanted) > MAX_BULK:
+        raise invalid("ids", f"At most {MAX_BULK} comments at once.")
+    found = comments_by_id(db, comment_ids=wanted)
+    missing = [ident for ident in wanted if ident not in found]
+    if missing:
+        raise ApiError(404, "comment_not_found", f"No comment with id {missing[0]}.", "ids")
+    return [
+        act(db, actor=actor, comment=found[ident], action=action, reason=reason) for ident in wanted
+    ]
