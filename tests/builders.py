@@ -6,13 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from engagement import db as database
 from engagement import tokens
 from engagement.articles import service as articles
 from engagement.comments import service as comments
 from engagement.comments.inputs import NewComment
-from engagement.models import Article, Comment, CommentStatus, utcnow
+from engagement.models import Article, Comment, CommentStatus, Report, utcnow
 
 
 def article(app: Flask, key: str = "the-story", **fields: Any) -> Article:
@@ -114,4 +115,23 @@ def set_views(app: Flask, key: str, views: int) -> None:
         found = articles.get(db, key=key)
         assert found is not None
         found.view_count = views
+        db.commit()
+
+
+def reports(app: Flask, comment_id: int) -> list[str]:
+    """The reasons of a comment's reports, oldest first."""
+    with app.app_context():
+        found = database.session().scalars(
+            select(Report.reason).where(Report.comment_id == comment_id).order_by(Report.id)
+        )
+        return [str(reason) for reason in found]
+
+
+def set_website(app: Flask, comment_id: int, website: str) -> None:
+    """Store a website on a comment as it is, skipping the API's validation."""
+    with app.app_context():
+        db = database.session()
+        found = db.get(Comment, comment_id)
+        assert found is not None
+        found.author_website = website
         db.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -69,6 +69,9 @@ class CommentCreated(BaseModel):
     comment: AuthorComment
     edit_token: str = Field(
         description="Send as X-Edit-Token to edit or delete the comment; shown only once."
+    )
+    editable_until: datetime = Field(
+        description="When the edit secret stops working (the widget hides its controls then)."
     )
 
 
@@ -224,7 +227,12 @@ def create(key: str) -> ResponseReturnValue:
     article = _article_for_posting(db, key)
     created = service.create(db, article=article, new=new, visitor=visitors.stable_visitor())
     db.commit()
-    response = jsonify(comment=service.author_json(created.comment), edit_token=created.edit_token)
+    window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
+    response = jsonify(
+        comment=service.author_json(created.comment),
+        edit_token=created.edit_token,
+        editable_until=(created.comment.created_at + window).isoformat(),
+    )
     response.status_code = 201 if created.comment.visible else 202
     response.cache_control.no_store = True
     return response

@@ -51,16 +51,19 @@ class Site:
 
 
 def embedding_page(
-    service_url: str, key: str, *, lang: str = "en", extra: Iterable[str] = ()
+    service_url: str, key: str, *, lang: str = "en", thread: str = "", extra: Iterable[str] = ()
 ) -> str:
-    """A minimal article page with the embed snippet and no Content-Security-Policy."""
+    """A minimal article page with the embed snippet and no Content-Security-Policy.
+
+    ``thread`` adds attributes to the thread container (``data-lang="es"``...).
+    """
     body = "\n".join(extra)
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>A story</title></head>
 <body>
 <h1>A story</h1>
 <p><span data-engagement-counter data-key="{key}"></span></p>
-<div data-engagement-thread data-key="{key}" data-title="A story"></div>
+<div data-engagement-thread data-key="{key}" data-title="A story" {thread}></div>
 {body}
 <script src="{service_url}/embed.js" defer></script>
 </body></html>"""

@@ -10,11 +10,13 @@ from flask import Flask
 from playwright.sync_api import Page, Request, expect
 
 from engagement.embed.routes import DEMO_ARTICLES
+from engagement.models import ModerationMode
 from tests import builders
 from tests.conftest import LiveServer
 from tests.e2e.conftest import screenshot
 from tests.e2e.sites import Site, embedding_page
 from tests.e2e.widget import Widget
+from tests.test_sanitize import HOSTILE
 
 DEMO_KEY = DEMO_ARTICLES["en"]["key"]
 
@@ -36,8 +38,14 @@ def stranger() -> Iterator[Site]:
 
 
 @pytest.fixture
-def settings(magazine: Site) -> dict[str, Any]:
-    return {"ALLOWED_ORIGINS": [magazine.url], "DEMO": True}
+def more_settings() -> dict[str, Any]:
+    """Settings a test adds (parametrize it); the magazine's origin is always allowed."""
+    return {}
+
+
+@pytest.fixture
+def settings(magazine: Site, more_settings: dict[str, Any]) -> dict[str, Any]:
+    return {"ALLOWED_ORIGINS": [magazine.url], "DEMO": True, **more_settings}
 
 
 def watch_policy_violations(page: Page) -> None:
@@ -118,9 +126,7 @@ def test_data_lang_overrides_the_document_language(
     page: Page, magazine: Site, live_server: LiveServer, app: Flask
 ) -> None:
     builders.article(app, key="bilingual")
-    html = embedding_page(live_server.url, "bilingual", lang="en").replace(
-        'data-key="bilingual" data-title', 'data-key="bilingual" data-lang="es-MX" data-title'
-    )
+    html = embedding_page(live_server.url, "bilingual", lang="en", thread='data-lang="es-MX"')
     page.goto(magazine.publish("/bilingual", html))
     expect(Widget(page).counter).to_have_text("0 comentarios / 1 lectura")
 
@@ -170,3 +176,223 @@ def test_keyboard_reaches_the_form_with_labels(
     page.keyboard.press("Tab")
     # The honeypot is skipped: the next stop is the submit button.
     expect(widget.form.get_by_role("button", name="Post comment")).to_be_focused()
+
+
+# --- the thread -------------------------------------------------------------------------------
+
+
+def open_demo(page: Page, magazine: Site, live_server: LiveServer) -> Widget:
+    """The demo article on the magazine's origin, with its widget loaded."""
+    page.goto(magazine.publish_demo(live_server.url))
+    widget = Widget(page)
+    expect(widget.counter).not_to_be_empty()
+    return widget
+
+
+def test_reader_posts_a_comment_and_a_reply(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.post("I took that ferry for *years*.", name="Ilse", website="https://ilse.example")
+    posted = widget.comment("I took that ferry for years.")
+    expect(posted.locator(".eg-author").first).to_have_text("Ilse")
+    expect(posted.locator(".eg-body em").first).to_have_text("years")
+    expect(widget.status).to_have_text("Your comment is posted.")
+    expect(widget.counter).to_have_text("1 comment / 1 view")
+    expect(widget.form.get_by_label("Your comment")).to_have_value("")
+
+    widget.reply("I took that ferry", "So did I, on Thursdays.")
+    reply = posted.locator(".eg-replies > .eg-comment")
+    expect(reply).to_have_count(1)
+    expect(reply.locator(".eg-body")).to_have_text("So did I, on Thursdays.")
+    expect(widget.counter).to_have_text("2 comments / 1 view")
+    screenshot(page, "embed-comment-and-reply")
+
+    page.reload()
+    expect(widget.comment("So did I").locator(".eg-body")).to_have_text("So did I, on Thursdays.")
+    assert builders.counters(app, DEMO_KEY) == (2, 1)
+
+
+def test_author_edits_their_comment_and_others_cannot(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.comment(app, DEMO_KEY, "Someone else's comment.")
+    widget = open_demo(page, magazine, live_server)
+    widget.post("The crossing takes ninteen minutes.")
+    mine = widget.comment("ninteen")
+    expect(mine.get_by_role("button", name="Edit")).to_be_visible()
+    expect(widget.comment("Someone else").get_by_role("button", name="Edit")).to_have_count(0)
+
+    page.reload()  # the edit secret survives in the browser's storage
+    widget.edit("ninteen", "The crossing takes nineteen minutes.")
+    edited = widget.comment("nineteen")
+    expect(edited.locator(".eg-edited")).to_have_text("(edited)")
+    expect(widget.status).to_have_text("Your changes are saved.")
+    screenshot(page, "embed-edited")
+    page.reload()
+    expect(widget.comment("nineteen").locator(".eg-body")).to_have_text(
+        "The crossing takes nineteen minutes."
+    )
+
+
+@pytest.mark.parametrize("more_settings", [{"COMMENT_EDIT_WINDOW_MINUTES": 0}])
+def test_no_edit_controls_once_the_edit_window_is_over(
+    page: Page, magazine: Site, live_server: LiveServer
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.post("Too late to fix this typo.")
+    card = widget.comment("Too late").locator(":scope > .eg-card")
+    expect(card.locator(".eg-body")).to_have_text("Too late to fix this typo.")
+    expect(card.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(card.get_by_role("button", name="Delete")).to_have_count(0)
+
+
+def test_author_deletes_their_comment_in_two_steps(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.post("Posted by mistake.")
+    card = widget.comment("Posted by mistake").locator(":scope > .eg-card")
+    card.get_by_role("button", name="Delete").click()
+    card.get_by_role("button", name="Really delete?").click()
+    expect(widget.comment("Posted by mistake")).to_have_count(0)
+    expect(widget.counter).to_have_text("0 comments / 1 view")
+    assert builders.counters(app, DEMO_KEY) == (0, 1)
+
+
+def test_like_counts_once_and_is_remembered(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.comment(app, DEMO_KEY, "Bring back the evening timetable.")
+    widget = open_demo(page, magazine, live_server)
+    button = widget.like("evening timetable")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button.locator(".eg-like-count")).to_have_text("1")
+    expect(button).to_be_disabled()
+    page.reload()
+    button = widget.comment("evening timetable").locator(".eg-like")
+    expect(button.locator(".eg-like-count")).to_have_text("1")
+    expect(button).to_have_attribute("aria-pressed", "true")
+
+
+def test_report_reaches_the_moderators_with_its_reason(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    comment_id, _ = builders.comment(app, DEMO_KEY, "Something nasty.")
+    widget = open_demo(page, magazine, live_server)
+    widget.report("Something nasty", "abuse")
+    expect(widget.comment("Something nasty").locator(".eg-reported")).to_have_text(
+        "Reported. Thank you."
+    )
+    assert builders.reports(app, comment_id) == ["abuse"]
+
+
+def test_validation_error_is_shown_next_to_the_form_and_keeps_the_text(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.post("A long, careful comment I do not want to type again.", email="ilse@")
+    expect(widget.error).to_have_text("Please check the email address, or leave it empty.")
+    expect(widget.error).to_have_attribute("role", "alert")
+    email = widget.form.get_by_label("Email (optional)")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_be_focused()
+    expect(widget.form.get_by_label("Your comment")).to_have_value(
+        "A long, careful comment I do not want to type again."
+    )
+    screenshot(page, "embed-validation-error")
+
+    email.fill("")
+    widget.form.get_by_role("button", name="Post comment").click()
+    expect(widget.comment("A long, careful comment")).to_have_count(1)
+    expect(widget.error).to_be_empty()
+    assert builders.counters(app, DEMO_KEY) == (1, 1)
+
+
+def test_closed_thread_says_so_and_offers_no_form(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.article(app, key=DEMO_KEY, comments_open=False)
+    widget = open_demo(page, magazine, live_server)
+    expect(widget.root.locator(".eg-closed")).to_have_text("Comments are closed for this article.")
+    expect(widget.form).to_be_hidden()
+
+
+def test_comment_held_for_moderation_is_announced_not_shown(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.article(app, key=DEMO_KEY, moderation=ModerationMode.PRE)
+    widget = open_demo(page, magazine, live_server)
+    widget.post("Please approve me.")
+    expect(widget.status).to_have_text(
+        "Thank you. Your comment will appear once a moderator has approved it."
+    )
+    expect(widget.comment("Please approve me")).to_have_count(0)
+    expect(widget.form.get_by_label("Your comment")).to_have_value("")
+
+
+def test_sort_and_load_more_on_a_thread_of_120(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    # 80 top-level comments, each third comment a reply; 20 top-level per page.
+    builders.big_thread(app, 120, key=DEMO_KEY)
+    widget = open_demo(page, magazine, live_server)
+    expect(widget.counter).to_have_text("120 comments / 1 view")
+    expect(widget.top_level()).to_have_count(20)
+    expect(widget.top_level().first.locator(".eg-body").first).to_have_text("comment 0")
+
+    widget.load_more()
+    expect(widget.top_level()).to_have_count(40)
+    expect(widget.status).to_have_text("20 more comments loaded.")
+
+    widget.sort("newest")
+    expect(widget.top_level()).to_have_count(20)
+    expect(widget.top_level().first.locator(".eg-body").first).to_have_text("comment 118")
+    for shown in (40, 60, 80):
+        widget.load_more()
+        expect(widget.top_level()).to_have_count(shown)
+    more = widget.root.get_by_role("button", name="Load more comments")
+    expect(more).to_be_hidden()
+    expect(widget.root.locator(".eg-comment")).to_have_count(120)
+    expect(widget.top_level().last.locator(".eg-body").first).to_have_text("comment 0")
+    screenshot(page, "embed-120-comments")
+
+
+# --- hostile input ----------------------------------------------------------------------------
+
+MARKER = "window.__xss = 1"
+HOSTILE_FIELDS = [
+    f"<img src=x onerror='{MARKER}'>",
+    f'"><svg onload="{MARKER}">',
+    f"<script>{MARKER}</script>",
+    "javascript:alert(1)",
+]
+
+
+def test_hostile_comments_run_no_script_through_the_widget(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    texts = [*HOSTILE, *(f"{text} {MARKER}" for text in HOSTILE_FIELDS)]
+    for index, text in enumerate(texts):
+        name = HOSTILE_FIELDS[index % len(HOSTILE_FIELDS)]
+        builders.comment(app, "hostile", text, name=name, visitor=f"visitor-{index}")
+    # The service accepts only http(s) websites; the widget links nothing else either.
+    website_id, _ = builders.comment(app, "hostile", "A website", visitor="visitor-web")
+    builders.set_website(app, website_id, f"javascript:{MARKER}")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.add_init_script("window.__xss = 0;")
+    # No Content-Security-Policy on this page: the sanitizer and the widget are the only defence.
+    html = embedding_page(live_server.url, "hostile", thread='data-page-size="1000"')
+    page.goto(magazine.publish("/hostile", html))
+    widget = Widget(page)
+    expect(widget.root.locator(".eg-comment")).to_have_count(len(texts) + 1)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") == 0
+    assert dialogs == []
+    assert widget.root.locator("script, svg, math, iframe, img, [onerror], [onload]").count() == 0
+    assert widget.root.locator('a[href^="javascript" i]').count() == 0
+    names = widget.root.locator(".eg-author").all_text_contents()
+    assert HOSTILE_FIELDS[0] in names
+    screenshot(page, "embed-hostile")

@@ -302,8 +302,8 @@
     this.empty = el("p", { class: "eg-empty", hidden: true, text: this.t("thread.empty") });
     this.more = el("button", { type: "button", class: "eg-button eg-more", hidden: true, text: this.t("thread.more") });
     this.more.addEventListener("click", this.load.bind(this, true));
-    [this.heading, this.counter, this.closedNote, this.form.node, toolbar, this.empty, this.list,
-      this.more, this.status].forEach(function (node) { root.appendChild(node); });
+    [this.heading, this.counter, this.closedNote, this.form.node, this.status, toolbar, this.empty,
+      this.list, this.more].forEach(function (node) { root.appendChild(node); });
   };
 
   Thread.prototype.announce = function (message) {
@@ -521,9 +521,10 @@
     return secret;
   };
 
-  Thread.prototype.rememberSecret = function (comment, token, text) {
-    var until = comment.editable_until || null;
-    store.set(storeKey("edit", comment.id), { token: token, text: text, until: until });
+  // The secret stays in this browser until the service's edit window closes.
+  Thread.prototype.rememberSecret = function (answer, text) {
+    var until = answer.editable_until || null;
+    store.set(storeKey("edit", answer.comment.id), { token: answer.edit_token, text: text, until: until });
   };
 
   Thread.prototype.addAuthorControls = function (record) {
@@ -543,6 +544,13 @@
     record.actions.appendChild(edit);
     record.actions.appendChild(remove);
     record.authorControls = [edit, remove];
+    var secret = this.editSecret(record.comment.id);
+    var left = secret && secret.until ? Date.parse(secret.until) - Date.now() : NaN;
+    if (left > 0 && left < 2147483647) {
+      window.setTimeout(function () {
+        if (!record.editForm) self.dropAuthorControls(record);
+      }, left);
+    }
   };
 
   Thread.prototype.dropAuthorControls = function (record) {
@@ -646,8 +654,9 @@
       ]);
       node.appendChild(identity);
       this.restoreIdentity(inputs);
-      // A field people never see: bots that fill every input give themselves away.
-      var trap = el("input", { type: "text", name: "website_url", tabindex: "-1", autocomplete: "off" });
+      // A field people never see: bots that fill every input give themselves away. Its name
+      // here means nothing to autofill; it is sent as the service's honeypot field, `url`.
+      var trap = el("input", { type: "text", name: "eg-trap", tabindex: "-1", autocomplete: "off" });
       node.appendChild(el("div", { class: "eg-trap", "aria-hidden": "true" }, [
         el("label", { text: "Leave this empty" }, [trap])
       ]));
@@ -723,7 +732,7 @@
       if (value) payload[name] = value;
     });
     if (parentId) payload.parent_id = parentId;
-    if (inputs.trap.value) payload.website_url = inputs.trap.value;
+    if (inputs.trap.value) payload.url = inputs.trap.value;
     form.clearError();
     return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload).then(function (answer) {
       var data = answer.data || {};
@@ -733,11 +742,11 @@
       });
       inputs.text.value = "";
       if (answer.status === 202 || (data.comment && data.comment.status === "pending")) {
-        if (data.comment && data.edit_token) self.rememberSecret(data.comment, data.edit_token, payload.text);
+        if (data.comment && data.edit_token) self.rememberSecret(data, data.comment.text || payload.text);
         form.showError("", null);
         self.announce(self.t("form.pending"));
       } else if (data.comment) {
-        if (data.edit_token) self.rememberSecret(data.comment, data.edit_token, payload.text);
+        if (data.edit_token) self.rememberSecret(data, data.comment.text || payload.text);
         self.insert(data.comment);
         self.changeCount(1);
         self.announce(self.t("form.posted"));
@@ -764,7 +773,7 @@
     return request("PATCH", "/comments/" + record.comment.id, { text: text }, { "X-Edit-Token": secret.token }).then(function (answer) {
       var data = answer.data || {};
       var comment = data.comment || data;
-      secret.text = text;
+      secret.text = comment.text || text;
       store.set(storeKey("edit", record.comment.id), secret);
       self.closeEdit(record);
       if (comment.status === "pending") {
