@@ -21,7 +21,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import cors, db, errors, health, logs, metrics, openapi
+    from engagement import cors, db, errors, health, logs, metrics, openapi, ratelimit
+    from engagement.abuse import spam
     from engagement.articles.api import bp as articles_api
     from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
@@ -36,6 +37,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     errors.init_app(app)
     access.init_app(app)
     cors.init_app(app)
+    ratelimit.init_app(app)
+    spam.init_app(app)
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
     )

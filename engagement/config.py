@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from limits import parse_many
+
 PREFIX = "ENGAGEMENT_"
 
 
@@ -68,6 +70,23 @@ def _str(raw: str) -> str:
     return raw.strip()
 
 
+def _rate(raw: str) -> str:
+    """A rate limit in the limits notation: ``5 per minute; 30 per hour``."""
+    value = raw.strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError("expected limits like '5 per minute; 30 per hour'") from None
+    return value
+
+
+def _storage_url(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+        raise ValueError("expected memory:// or a redis:// URL")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -95,6 +114,59 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ALLOWED_ORIGINS", _origins, [], "Comma list of origins allowed to call the API."),
     Setting("TRUSTED_PROXIES", _int, 0, "Number of proxies in front whose X-Forwarded-* to trust."),
+    Setting("RATELIMIT_ENABLED", _bool, True, "Enforce the rate limits."),
+    Setting(
+        "RATELIMIT_STORAGE_URL",
+        _storage_url,
+        "memory://",
+        "Where limits are counted: `memory://` (per process) or `redis://host:6379/0` (shared).",
+    ),
+    Setting(
+        "RATELIMIT_FALLBACK",
+        _choice("memory", "refuse"),
+        "memory",
+        "When the storage does not answer: `memory` counts per process (logged), "
+        "`refuse` answers writes 503.",
+    ),
+    Setting("LIMIT_READS", _rate, "600 per minute", "Reads (GET) per client."),
+    Setting("LIMIT_WRITES", _rate, "60 per minute", "Writes without a limit of their own."),
+    Setting("LIMIT_VIEWS", _rate, "120 per minute", "Recorded views per client."),
+    Setting(
+        "LIMIT_COMMENTS",
+        _rate,
+        "5 per minute; 30 per hour; 100 per day",
+        "New comments per client.",
+    ),
+    Setting("LIMIT_LOGIN", _rate, "10 per 15 minutes", "Moderator login attempts per client."),
+    Setting(
+        "SPAM_HONEYPOT_FIELD",
+        _str,
+        "url",
+        "Body field the widget hides from people; a comment that fills it is spam (empty: off).",
+    ),
+    Setting("SPAM_MAX_LINKS", _int, 2, "A comment with more links than this is suspicious."),
+    Setting(
+        "SPAM_DUPLICATE_MINUTES",
+        _int,
+        60,
+        "The same text posted again within this many minutes is suspicious (0: off).",
+    ),
+    Setting("SPAM_BLOCKLIST", _list, [], "Comma list of blocklisted words or phrases."),
+    Setting(
+        "SPAM_BLOCKLIST_FILE",
+        _str,
+        "",
+        "A file of blocklisted words, one per line; `re:` starts a regular expression.",
+    ),
+    Setting("SPAM_PENDING_THRESHOLD", _positive_int, 3, "Score that holds a comment as pending."),
+    Setting("SPAM_THRESHOLD", _positive_int, 10, "Score that files a comment as spam."),
+    Setting(
+        "BAN_RESPONSE",
+        _choice("refuse", "shadow"),
+        "refuse",
+        "A banned poster gets 403 `banned` (`refuse`), or a normal answer while the comment "
+        "goes to spam (`shadow`).",
+    ),
     Setting(
         "VIEW_WINDOW_MINUTES", _positive_int, 30, "A visitor's repeat views count once per window."
     ),

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from engagement import db as database
+from engagement import ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@ratelimit.exempt
 def healthz() -> ResponseReturnValue:
     """The process is alive.
     ---
@@ -28,6 +30,7 @@ def healthz() -> ResponseReturnValue:
 
 
 @bp.get("/readyz")
+@ratelimit.exempt
 def readyz() -> ResponseReturnValue:
     """The process can serve: its database answers.
     ---

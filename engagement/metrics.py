@@ -10,6 +10,7 @@ from flask import Blueprint, Response
 from sqlalchemy import func, select
 
 from engagement import db as database
+from engagement import ratelimit
 from engagement.models import Article, Comment, CommentStatus, Report
 
 bp = Blueprint("metrics", __name__)
@@ -22,6 +23,7 @@ def _lines(name: str, kind: str, help_text: str, samples: list[tuple[str, int]])
 
 
 @bp.get("/metrics")
+@ratelimit.exempt
 def metrics() -> Response:
     """Totals for monitoring.
     ---

@@ -97,6 +97,8 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "AUTO_MIGRATE": False,
         "ALLOWED_ORIGINS": [ALLOWED_ORIGIN],
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # Off unless a test is about rate limits: tests post faster than any reader would.
+        "RATELIMIT_ENABLED": False,
     }
     settings.update(overrides)
     app = create_app(environ={}, **settings)

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from engagement import db as database
-from engagement import openapi
+from engagement import openapi, ratelimit
+from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.comments import cache, inputs, service
 from engagement.errors import ApiError, invalid
@@ -188,6 +189,7 @@ def _article_for_posting(db: Session, key: str) -> Article:
 
 
 @bp.post("/articles/<key>/comments")
+@ratelimit.limit("comments")
 def create(key: str) -> ResponseReturnValue:
     """Post a comment or a reply.
     ---
@@ -196,7 +198,10 @@ def create(key: str) -> ResponseReturnValue:
       description: >
         201 when the comment is visible at once, 202 when it waits for moderation. The answer
         carries the edit secret: send it as X-Edit-Token to edit or delete the comment within
-        ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES. Unknown fields are ignored.
+        ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES. Unknown fields are ignored, except the honeypot
+        (ENGAGEMENT_SPAM_HONEYPOT_FIELD, default `url`), which people leave empty. A comment the
+        spam screening holds or files away is answered like any comment waiting for moderation.
+        403 `banned` for a banned poster; 429 `rate_limited` beyond ENGAGEMENT_LIMIT_COMMENTS.
       parameters:
         - {name: key, in: path, required: true, schema: {type: string}}
       requestBody:
@@ -220,12 +225,21 @@ def create(key: str) -> ResponseReturnValue:
         404: {$ref: "#/components/responses/Error"}
         413: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
+        429: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
-    new = inputs.new_comment(json_body(), max_length=current_app.config["COMMENT_MAX_LENGTH"])
+    body = json_body()
+    new = inputs.new_comment(body, max_length=current_app.config["COMMENT_MAX_LENGTH"])
     db = database.session()
     article = _article_for_posting(db, key)
-    created = service.create(db, article=article, new=new, visitor=visitors.stable_visitor())
+    created = service.create(
+        db,
+        article=article,
+        new=new,
+        visitor=visitors.stable_visitor(),
+        address=ratelimit.client_address(),
+        honeypot=spam.honeypot_value(body),
+    )
     db.commit()
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
     response = jsonify(
@@ -277,7 +291,9 @@ def edit(comment_id: int) -> ResponseReturnValue:
     db = database.session()
     comment = _comment(db, comment_id)
     token = request.headers.get("X-Edit-Token")
-    service.edit_by_author(db, comment=comment, token=token, text=text)
+    service.edit_by_author(
+        db, comment=comment, token=token, text=text, address=ratelimit.client_address()
+    )
     db.commit()
     response = jsonify(comment=service.author_json(comment))
     response.cache_control.no_store = True

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engagement import db as database
 from engagement import sanitize
+from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.comments.inputs import MAX_ID, NewComment
 from engagement.errors import ApiError
@@ -101,8 +102,20 @@ def as_json(comment: Comment) -> dict[str, Any]:
 
 
 def author_json(comment: Comment) -> dict[str, Any]:
-    """What the comment's author gets back: the public fields plus the Markdown source."""
-    return {**as_json(comment), "text": comment.text}
+    """What the comment's author gets back: the public fields plus the Markdown source.
+
+    A comment the spam screening filed away reads as waiting for moderation, like any other:
+    the answer must not teach a spammer which of their posts were caught.
+    """
+    shown = {**as_json(comment), "text": comment.text}
+    if filed_by_screening(comment):
+        shown["status"] = CommentStatus.PENDING.value
+    return shown
+
+
+def filed_by_screening(comment: Comment) -> bool:
+    """Whether the spam screening, not a moderator, put this comment in the spam queue."""
+    return comment.status is CommentStatus.SPAM and comment.moderated_at is None
 
 
 # --- posting ---------------------------------------------------------------------------------
@@ -118,9 +131,13 @@ def has_approved_comment(db: Session, *, email: str | None, visitor: str) -> boo
 
 
 def initial_status(
-    db: Session, *, article: Article, new: NewComment, visitor: str
+    db: Session, *, article: Article, new: NewComment, visitor: str, screening: spam.Screening
 ) -> CommentStatus:
     """The status a new comment starts with: the one place that decides who is seen at once."""
+    if screening.verdict is spam.Verdict.SPAM:
+        return CommentStatus.SPAM
+    if screening.verdict is spam.Verdict.PENDING:
+        return CommentStatus.PENDING
     mode = articles.moderation_mode(article)
     if mode is ModerationMode.POST:
         return CommentStatus.APPROVED
@@ -150,18 +167,35 @@ def create(
     article: Article,
     new: NewComment,
     visitor: str,
+    address: str | None = None,
+    honeypot: str | None = None,
     now: datetime | None = None,
 ) -> Created:
-    """Post a comment or reply; returns it with the author's edit secret."""
+    """Post a comment or reply; returns it with the author's edit secret.
+
+    ``address`` (the client's IP, for network bans) and ``honeypot`` (the hidden form field's
+    value) feed the spam screening; a banned poster is refused with 403 ``banned``.
+    """
     if not articles.is_open(article, now=now):
         raise ApiError(403, "thread_closed", "This thread is closed to new comments.", None)
     if new.parent_id is not None:
         _parent(db, article=article, parent_id=new.parent_id)
+    post = spam.Post(
+        text=new.text,
+        visitor=visitor,
+        author_name=new.author_name,
+        author_email=new.author_email,
+        author_website=new.author_website,
+        address=address,
+        honeypot=honeypot,
+    )
+    screening = spam.screen(db, post=post, now=now)
     token = secrets.token_urlsafe(EDIT_TOKEN_BYTES)
     comment = Comment(
         article_id=article.id,
         parent_id=new.parent_id,
-        status=initial_status(db, article=article, new=new, visitor=visitor),
+        status=initial_status(db, article=article, new=new, visitor=visitor, screening=screening),
+        spam_reasons=screening.reasons,
         text=new.text,
         html=sanitize.render(new.text),
         author_name=new.author_name,
@@ -275,7 +309,10 @@ def check_author(comment: Comment, *, token: str | None, now: datetime | None = 
         raise ApiError(
             403, "invalid_edit_token", "Only the comment's author can change it.", "X-Edit-Token"
         )
-    if comment.status in (CommentStatus.REJECTED, CommentStatus.SPAM):
+    removed = comment.status is CommentStatus.REJECTED or (
+        comment.status is CommentStatus.SPAM and not filed_by_screening(comment)
+    )
+    if removed:
         raise ApiError(403, "not_editable", "This comment was removed by a moderator.", None)
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
     if (now or utcnow()) >= comment.created_at + window:
@@ -285,20 +322,41 @@ def check_author(comment: Comment, *, token: str | None, now: datetime | None = 
 
 
 def edit_by_author(
-    db: Session, *, comment: Comment, token: str | None, text: str, now: datetime | None = None
+    db: Session,
+    *,
+    comment: Comment,
+    token: str | None,
+    text: str,
+    address: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """The author's edit; under pre-moderation it goes back to the queue."""
+    """The author's edit, screened like a new comment; under pre-moderation it goes back to
+    the queue. An edit can hold or file away a visible comment, never release a held one."""
     check_author(comment, token=token, now=now)
     article = db.get(Article, comment.article_id)
     assert article is not None
+    post = spam.Post(
+        text=text,
+        visitor=comment.visitor,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_website=comment.author_website,
+        address=address,
+    )
+    screening = spam.screen(db, post=post, now=now, exclude_comment_id=comment.id)
     back_to_queue = articles.moderation_mode(article) is ModerationMode.PRE
+    held = back_to_queue or screening.verdict is spam.Verdict.PENDING
 
     def mutate(row: Comment) -> None:
         row.text = text
         row.html = sanitize.render(text)
         row.edited_at = now or utcnow()
-        if back_to_queue:
+        if screening.verdict is spam.Verdict.SPAM:
+            row.status = CommentStatus.SPAM
+        elif held and row.status is not CommentStatus.SPAM:
             row.status = CommentStatus.PENDING
+        if screening.reasons:
+            row.spam_reasons = list(dict.fromkeys([*(row.spam_reasons or []), *screening.reasons]))
 
     _change(db, comment, mutate)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 
 from engagement import db as database
-from engagement import openapi
+from engagement import openapi, ratelimit
 from engagement.articles import service as articles
 from engagement.errors import ApiError
 from engagement.http import article_key, json_body, validated
@@ -54,6 +54,7 @@ def article_id_for_view(key: str, data: ViewIn) -> int:
 
 
 @bp.post("/articles/<key>/views")
+@ratelimit.limit("views")
 def record(key: str) -> ResponseReturnValue:
     """Record a view of the article.
     ---
@@ -79,6 +80,7 @@ def record(key: str) -> ResponseReturnValue:
         400: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
+        429: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
     data = validated(ViewIn, json_body(optional=True))
