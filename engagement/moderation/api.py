@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engagement import db as database
 from engagement import openapi, tokens
+from engagement.abuse import bans
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, json_body, validated
-from engagement.models import Comment, ModerationMode
+from engagement.models import BanKind, Comment, ModerationMode
 from engagement.moderation import audit, service
 from engagement.moderation.audit import Actor
 
@@ -432,3 +433,106 @@ def audit_log() -> ResponseReturnValue:
         entries=[audit.as_json(entry, key) for entry, key in page.entries],
         next_before=page.next_before,
     )
+
+
+@openapi.schema
+class BanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: BanKind
+    value: str = Field(min_length=1, max_length=254)
+    days: int | None = Field(default=None, ge=1, le=36500, description="null: for good.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@openapi.schema
+class BanOut(BaseModel):
+    id: int
+    kind: BanKind
+    value: str
+    reason: str | None
+    created_at: datetime
+    created_by: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+@openapi.schema
+class BansOut(BaseModel):
+    bans: list[BanOut]
+
+
+@bp.get("/bans")
+def ban_list() -> ResponseReturnValue:
+    """The bans.
+    ---
+    get:
+      summary: Active bans, newest first (every ban with ?all=1)
+      security: [{bearer: []}]
+      parameters:
+        - {name: all, in: query, schema: {type: integer, enum: [0, 1]}}
+      responses:
+        200:
+          description: The bans.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BansOut"}
+        401: {$ref: "#/components/responses/Error"}
+    """
+    found = bans.list(database.session(), active_only=request.args.get("all") != "1")
+    return jsonify(bans=[bans.as_json(ban) for ban in found])
+
+
+@bp.post("/bans")
+def ban_create() -> ResponseReturnValue:
+    """Ban an email, visitor, network or name.
+    ---
+    post:
+      summary: Ban an email, a visitor hash, an IP network or a name
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/BanIn"}
+      responses:
+        201:
+          description: The ban.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BanOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(BanIn, json_body())
+    db = database.session()
+    made = service.ban(
+        db, actor=_actor(), kind=data.kind, value=data.value, days=data.days, reason=data.reason
+    )
+    db.commit()
+    return jsonify(bans.as_json(made)), 201
+
+
+@bp.delete("/bans/<int:ban_id>")
+def ban_lift(ban_id: int) -> ResponseReturnValue:
+    """Lift a ban.
+    ---
+    delete:
+      summary: Lift a ban now
+      security: [{bearer: []}]
+      parameters:
+        - {name: ban_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The ban, lifted.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BanOut"}
+        401: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    db = database.session()
+    lifted = service.lift_ban(db, actor=_actor(), ban_id=ban_id)
+    db.commit()
+    return jsonify(bans.as_json(lifted))

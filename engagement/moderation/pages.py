@@ -27,9 +27,10 @@ from flask_login import login_user, logout_user
 
 from engagement import db as database
 from engagement import tokens
+from engagement.abuse import bans
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
-from engagement.models import ModerationMode, Role
+from engagement.models import BanKind, ModerationMode, Role
 from engagement.moderation import accounts, audit, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -42,6 +43,7 @@ from engagement.moderation.access import (
     safe_next,
 )
 from engagement.moderation.audit import Actor
+from engagement.ratelimit import limit
 
 bp = Blueprint(
     "moderation_pages",
@@ -51,7 +53,11 @@ bp = Blueprint(
     static_folder="static",
 )
 
-PUBLIC_ENDPOINTS = {"moderation_pages.login", "moderation_pages.static"}
+PUBLIC_ENDPOINTS = {
+    "moderation_pages.login_form",
+    "moderation_pages.login",
+    "moderation_pages.static",
+}
 MAX_REASON = 1000
 
 
@@ -110,14 +116,20 @@ def _login_form(*, status: int, next_path: str, error: str | None = None) -> Res
     return harden(Response(page, status=status, mimetype="text/html"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.get("/login")
+def login_form() -> ResponseReturnValue:
+    """The login form."""
+    next_path = request.args.get("next") or HOME
+    if is_logged_in():
+        return redirect(safe_next(next_path))
+    return _login_form(status=200, next_path=next_path)
+
+
+@bp.post("/login")
+@limit("login")
 def login() -> ResponseReturnValue:
-    """The login form, and checking it."""
-    next_path = request.values.get("next") or HOME
-    if request.method == "GET":
-        if is_logged_in():
-            return redirect(safe_next(next_path))
-        return _login_form(status=200, next_path=next_path)
+    """Check the login form; on success start a session and go where the moderator was going."""
+    next_path = request.form.get("next") or HOME
     db = database.session()
     config = current_app.config
     try:
@@ -486,3 +498,59 @@ def moderator_update(moderator_id: int) -> ResponseReturnValue:
     db.commit()
     flash(f"Account {target.username} updated.", "ok")
     return redirect(url_for("moderation_pages.moderator_list"), code=303)
+
+
+# --- bans -------------------------------------------------------------------------------------
+
+
+@bp.get("/bans")
+def ban_list() -> ResponseReturnValue:
+    """The active bans (or every ban with ?all=1), and a form to add one."""
+    show_all = request.args.get("all") == "1"
+    db = database.session()
+    return render_template(
+        "moderation/bans.html",
+        bans=bans.list(db, active_only=not show_all),
+        show_all=show_all,
+        kinds=list(BanKind),
+        now=datetime.now(UTC),
+        is_active=bans.is_active,
+    )
+
+
+@bp.post("/bans")
+def ban_create() -> ResponseReturnValue:
+    """Ban an email, visitor, network or name."""
+    kind = request.form.get("kind", "")
+    if kind not in set(BanKind):
+        abort(400, "Unknown kind of ban.")
+    db = database.session()
+    try:
+        service.ban(
+            db,
+            actor=_actor(),
+            kind=BanKind(kind),
+            value=request.form.get("value", ""),
+            days=_ban_days(),
+            reason=_reason(),
+        )
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("moderation_pages.ban_list"), code=303)
+    db.commit()
+    flash("Ban saved.", "ok")
+    return redirect(url_for("moderation_pages.ban_list"), code=303)
+
+
+@bp.post("/bans/<int:ban_id>/lift")
+def ban_lift(ban_id: int) -> ResponseReturnValue:
+    """End a ban now."""
+    db = database.session()
+    try:
+        service.lift_ban(db, actor=_actor(), ban_id=ban_id, reason=_reason())
+    except ApiError:
+        abort(404)
+    db.commit()
+    flash(f"Ban {ban_id} lifted.", "ok")
+    return redirect(url_for("moderation_pages.ban_list"), code=303)

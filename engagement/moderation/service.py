@@ -10,17 +10,28 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVarTuple
 
 from flask import current_app
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from engagement.abuse import bans
 from engagement.articles import service as articles
 from engagement.comments import inputs
 from engagement.comments import service as comments
 from engagement.errors import ApiError, invalid
-from engagement.models import Article, Comment, CommentStatus, ModerationMode, Report, utcnow
+from engagement.models import (
+    Article,
+    Ban,
+    BanKind,
+    Comment,
+    CommentStatus,
+    ModerationMode,
+    Report,
+    utcnow,
+)
 from engagement.moderation.audit import Actor, record
 
 PAGE_SIZE = 50
@@ -306,6 +317,35 @@ def resolve_reports(db: Session, *, comment: Comment) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _ban_author(
+    db: Session, *, actor: Actor, comment: Comment, reason: str | None, days: int | None
+) -> list[Ban]:
+    """Ban the comment's author by visitor hash and, when given, by email."""
+    expires_at = utcnow() + timedelta(days=days) if days else None
+    traits = [(BanKind.VISITOR, comment.visitor), (BanKind.EMAIL, comment.author_email)]
+    made = []
+    for kind, value in traits:
+        if not value:
+            continue
+        try:
+            bans.normalize(kind, value)
+        except ApiError:
+            continue  # e.g. an imported comment whose visitor is not one of our hashes
+        made.append(
+            bans.ban(
+                db,
+                kind=kind,
+                value=value,
+                reason=reason,
+                expires_at=expires_at,
+                created_by=actor.name,
+            )
+        )
+    if not made:
+        raise ApiError(409, "nothing_to_ban", "This comment carries nothing to ban its author by.")
+    return made
+
+
 def _apply(
     db: Session,
     *,
@@ -334,6 +374,11 @@ def _apply(
         extra["text_before"] = comment.text
         comments.edit(db, comment=comment, text=new_text)
         extra["text_after"] = new_text
+    elif action is Action.BAN_AUTHOR:
+        made = _ban_author(db, actor=actor, comment=comment, reason=reason, days=ban_days)
+        extra["bans"] = [ban.id for ban in made]
+        if comment.status not in (CommentStatus.REJECTED, CommentStatus.SPAM):
+            comments.set_status(db, comment=comment, status=CommentStatus.REJECTED)
     return extra
 
 
@@ -404,3 +449,35 @@ def act_on_many(
     return [
         act(db, actor=actor, comment=found[ident], action=action, reason=reason) for ident in wanted
     ]
+
+
+# --- bans -------------------------------------------------------------------------------------
+
+
+def ban(
+    db: Session,
+    *,
+    actor: Actor,
+    kind: BanKind,
+    value: str,
+    days: int | None = None,
+    reason: str | None = None,
+) -> Ban:
+    """Ban an email, visitor hash, network or name, for ``days`` or for good; logged."""
+    made = bans.ban(
+        db,
+        kind=kind,
+        value=value,
+        reason=reason,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+        created_by=actor.name,
+    )
+    record(db, actor=actor, action="ban.create", reason=reason, after=bans.as_json(made))
+    return made
+
+
+def lift_ban(db: Session, *, actor: Actor, ban_id: int, reason: str | None = None) -> Ban:
+    """End a ban now; logged. 404 ``ban_not_found`` if there is no such ban."""
+    lifted = bans.lift(db, ban_id=ban_id)
+    record(db, actor=actor, action="ban.lift", reason=reason, after=bans.as_json(lifted))
+    return lifted

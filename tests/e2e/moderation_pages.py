@@ -26,7 +26,8 @@ class ModerationPages:
             "link", name="Dashboard"
         ).click()
 
-    def open_queue(self, name: str) -> None:
+    def open(self, name: str) -> None:
+        """Follow a link of the navigation (Pending, Bans, Audit log...)."""
         self.page.get_by_role("navigation", name="Moderation").get_by_role(
             "link", name=name
         ).click()

@@ -13,6 +13,8 @@ def test_the_moderation_routes_are_documented(client: FlaskClient) -> None:
     assert set(paths["/api/v1/moderation/comments/bulk"]) == {"post"}
     assert set(paths["/api/v1/moderation/articles/{key}"]) == {"patch"}
     assert set(paths["/api/v1/moderation/audit"]) == {"get"}
+    assert set(paths["/api/v1/moderation/bans"]) == {"get", "post"}
+    assert set(paths["/api/v1/moderation/bans/{ban_id}"]) == {"delete"}
     assert "ModeratedComment" in document["components"]["schemas"]
 
 
