@@ -15,6 +15,7 @@ from engagement import db as database
 from engagement import openapi, ratelimit
 from engagement.abuse import spam
 from engagement.articles import service as articles
+from engagement.articles.api import Article as ArticleOut
 from engagement.comments import cache, inputs, service
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, etag_for, json_body
@@ -60,7 +61,7 @@ class AuthorComment(Comment):
 
 @openapi.schema
 class Thread(BaseModel):
-    article: dict[str, Any] = Field(description="The article, as GET /api/v1/articles/{key}.")
+    article: ArticleOut = Field(description="The article, as GET /api/v1/articles/{key}.")
     comments: list[ThreadComment]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
 
@@ -99,13 +100,6 @@ def _query_int(name: str, default: int, maximum: int) -> int:
     if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= maximum:
         raise invalid(name, f"{name}: a whole number from 1 to {maximum}.")
     return int(raw)
-
-
-def _article(db: Session, key: str) -> Article:
-    article = articles.get(db, key=key)
-    if article is None:
-        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
-    return article
 
 
 def _encode(value: Any) -> bytes:
@@ -149,8 +143,9 @@ def thread(key: str) -> ResponseReturnValue:
     cursor = request.args.get("cursor") or None
     after = service.decode_cursor(cursor, sort) if cursor else None
 
-    db = database.session()
-    article = _article(db, key)
+    article = service.thread_article(key=key)
+    if article is None:
+        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
     head = _encode(articles.as_json(article))
     etag = etag_for(head, article.thread_version, sort, cursor, limit)
     if etag in request.if_none_match:
@@ -161,7 +156,7 @@ def thread(key: str) -> ResponseReturnValue:
         tail = answers.get(cache_key)
         if tail is None:
             page = service.thread(
-                db,
+                database.session(),
                 article=article,
                 sort=sort,
                 after=after,

@@ -11,17 +11,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, and_, exists, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Row,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from engagement import db as database
@@ -437,6 +450,65 @@ def _hide_when_reported(db: Session, *, comment: Comment) -> None:
 
 
 # --- reading a thread ------------------------------------------------------------------------
+
+
+_ARTICLE_COLUMNS = (
+    "id",
+    "key",
+    "title",
+    "url",
+    "published_at",
+    "comments_open",
+    "moderation",
+    "view_count",
+    "comment_count",
+    "thread_version",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _article_sql(dialect: Dialect) -> tuple[str, bool]:
+    table = Article.__table__
+    statement = select(*(table.c[name] for name in _ARTICLE_COLUMNS)).where(
+        table.c.key == bindparam("key")
+    )
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), compiled.positional
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):  # SQLite keeps timestamps as ISO text, in UTC
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def thread_article(*, key: str) -> Article | None:
+    """The article whose thread is asked for (a detached copy, read-only), or None.
+
+    This is the one query of a thread read answered from the cache, so it runs on a pooled
+    DBAPI connection directly: SQLAlchemy's connection and session machinery cost several
+    times the query itself. It is read before any comment, so a cached answer is never older
+    than the ``thread_version`` it is stored under.
+    """
+    engine = database.engine()
+    sql, positional = _article_sql(engine.dialect)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, (key,) if positional else {"key": key})
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    if row is None:
+        return None
+    values = dict(zip(_ARTICLE_COLUMNS, row, strict=True))
+    values["published_at"] = _aware(values["published_at"])
+    values["comments_open"] = bool(values["comments_open"])
+    values["moderation"] = ModerationMode(values["moderation"]) if values["moderation"] else None
+    return Article(**values)
 
 
 @dataclass(frozen=True)
