@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -32,11 +38,69 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class QueuedWriterConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions queue on a file lock.
+
+    SQLite lets one writer in at a time and makes the others poll: a writer that finds the
+    database locked sleeps 1, 2, 5, 10... ms before trying again, while a view holds the lock
+    for a fraction of a millisecond. Writers of every process instead wait on an exclusive
+    ``flock`` of ``<database>-writer``, which the kernel hands over the moment the previous
+    writer commits, so ``BEGIN IMMEDIATE`` finds the database free. Writers that do not take
+    the lock (another program, a second connection of a thread that holds it) still meet
+    SQLite's own busy timeout, so correctness never depends on it.
+    """
+
+    _held = threading.local()
+
+    def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        name = str(database)
+        self._lock_path = None if name in ("", ":memory:") or name.startswith("file:") else name
+        self._lock_fd: int | None = None
+        self._locked = False
+
+    def wait_for_writer_slot(self) -> None:
+        """Block until no other queued writer holds the database; the next commit releases it."""
+        if self._lock_path is None or self._locked or getattr(self._held, "active", False):
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(f"{self._lock_path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._locked = True
+        self._held.active = True
+
+    def _release(self) -> None:
+        if self._locked and self._lock_fd is not None:
+            self._locked = False
+            self._held.active = False
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        self._release()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+        super().close()
+
+
 def make_engine(url: str, *, pooled: bool = True) -> Engine:
     """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3."""
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **pooling)
+        connect_args = {"timeout": 30, "factory": QueuedWriterConnection}
+        engine = create_engine(url, connect_args=connect_args, **pooling)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -56,6 +120,10 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
             # instead of failing with "database is locked" when a reader upgrades to a writer.
             # Requests that may write (every method but GET/HEAD/OPTIONS) take it up front.
             writes = has_request_context() and request.method not in SAFE_METHODS
+            if writes:
+                dbapi_conn = conn.connection.dbapi_connection
+                if isinstance(dbapi_conn, QueuedWriterConnection):
+                    dbapi_conn.wait_for_writer_slot()
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
         return engine
@@ -90,6 +158,70 @@ def _close_session(_exc: BaseException | None) -> None:
     db = g.pop("db_session", None)
     if db is not None:
         db.close()
+
+
+class RawConnection:
+    """A pooled DBAPI connection for the few statements that run on every page load.
+
+    SQLAlchemy's per-statement work (events, compilation cache, result processing) costs
+    several times what SQLite or a PostgreSQL round trip does, so the view counter and the
+    batch counters speak to the driver directly, with SQL written per dialect.
+    """
+
+    def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
+        self.dbapi_connection = dbapi_connection
+        self.dialect = dialect
+        self.postgres = dialect.name == "postgresql"
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        """Run ``sql`` (``?`` placeholders on SQLite, ``%(name)s`` on PostgreSQL)."""
+        cursor = self.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(exc, self.dialect, sql, params) from exc
+        return cursor
+
+
+def _wrapped(exc: Exception, dialect: Dialect, sql: str | None, params: Any) -> Exception:
+    """A driver's error as SQLAlchemy's class for it, which the error handlers know."""
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error)
+
+
+@contextmanager
+def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
+    """A pooled connection for one unit of work; commits when the block ends.
+
+    On PostgreSQL every statement commits on its own (one round trip, no BEGIN or COMMIT):
+    use it only for work whose writes are each one self-contained statement. On SQLite a
+    writing block is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
+    """
+    engine_ = engine()
+    try:
+        pooled = engine_.raw_connection()
+    except engine_.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(exc, engine_.dialect, None, None) from exc
+    dbapi_connection: Any = pooled.dbapi_connection
+    raw = RawConnection(dbapi_connection, engine_.dialect)
+    try:
+        if raw.postgres:
+            dbapi_connection.autocommit = True
+        elif writes:
+            if isinstance(dbapi_connection, QueuedWriterConnection):
+                dbapi_connection.wait_for_writer_slot()
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield raw
+        except BaseException:
+            if not raw.postgres and dbapi_connection.in_transaction:
+                dbapi_connection.rollback()
+            raise
+        if not raw.postgres and dbapi_connection.in_transaction:
+            dbapi_connection.commit()
+    finally:
+        if raw.postgres:
+            dbapi_connection.autocommit = False
+        pooled.close()
 
 
 def is_postgres(db: Session) -> bool:
@@ -133,7 +265,12 @@ def upgrade_locked(url: str, lock_path: Path) -> None:
 
 def insert(db: Session) -> Any:
     """The dialect's ``insert``, which has ``on_conflict_do_*`` on SQLite and PostgreSQL."""
-    if is_postgres(db):
+    return insert_for(db.get_bind().dialect.name)
+
+
+def insert_for(dialect: str) -> Any:
+    """The ``insert`` with ``on_conflict_do_*`` of the dialect named ``dialect``."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert

@@ -105,3 +105,26 @@ def test_no_allowed_origins_grants_nobody(app: Flask, client: FlaskClient) -> No
 def test_pages_outside_the_api_get_no_cors_headers(app: Flask, client: FlaskClient) -> None:
     response = client.get("/healthz", headers={"Origin": ALLOWED_ORIGIN})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize("settings", [{"RATELIMIT_ENABLED": True, "LIMIT_VIEWS": "1 per minute"}])
+def test_rate_limited_answer_lets_the_page_read_retry_after(
+    app: Flask, client: FlaskClient
+) -> None:
+    builders.article(app)
+    headers = {"Origin": ALLOWED_ORIGIN, "User-Agent": "Mozilla/5.0 Chrome/131.0"}
+    client.post("/api/v1/articles/the-story/views", headers=headers)
+    refused = client.post("/api/v1/articles/the-story/views", headers=headers)
+    assert refused.status_code == 429
+    assert refused.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Retry-After" in refused.headers["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.parametrize("settings", [{"RATELIMIT_ENABLED": True, "LIMIT_READS": "1 per minute"}])
+def test_preflights_are_never_rate_limited(app: Flask, client: FlaskClient) -> None:
+    answers = [
+        preflight(client, "/api/v1/counters", ALLOWED_ORIGIN, method="GET").status_code
+        for _ in range(5)
+    ]
+    assert answers == [204] * 5

@@ -84,7 +84,8 @@ def counters() -> ResponseReturnValue:
         raise ApiError(400, "too_many_keys", f"At most {MAX_BATCH} keys per request.", "keys")
     for key in keys:
         article_key(key)
-    found = service.counters_for(database.session(), keys=keys)
+    with database.raw_transaction(writes=False) as conn:
+        found = service.counters_for(conn, keys=keys)
     body = {key: counters.as_dict() for key, counters in found.items()}
     response = jsonify(counters=body)
     response.cache_control.public = True

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engagement import db as database
+from engagement.db import RawConnection
 from engagement.models import Article, ModerationMode, utcnow
 
 _UNSET: Any = object()
@@ -100,14 +101,16 @@ def moderation_mode(article: Article) -> ModerationMode:
     return article.moderation or ModerationMode(current_app.config["MODERATION"])
 
 
-def counters_for(db: Session, *, keys: Iterable[str]) -> dict[str, Counters]:
+def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, Counters]:
     """Both counters for each key, in one query; unknown keys read as zero."""
     wanted = list(dict.fromkeys(keys))
-    rows = db.execute(
-        select(Article.key, Article.comment_count, Article.view_count).where(
-            Article.key.in_(wanted)
-        )
-    )
+    if conn.postgres:
+        sql = "SELECT key, comment_count, view_count FROM articles WHERE key = ANY(%(keys)s)"
+        rows = conn.execute(sql, {"keys": wanted}).fetchall()
+    else:
+        placeholders = ",".join("?" * len(wanted))
+        sql = f"SELECT key, comment_count, view_count FROM articles WHERE key IN ({placeholders})"
+        rows = conn.execute(sql, wanted).fetchall()
     found = {key: Counters(comments=comments, views=views) for key, comments, views in rows}
     return {key: found.get(key, ZERO) for key in wanted}
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field, HttpUrl
-from sqlalchemy import select
 
 from engagement import db as database
 from engagement import openapi, ratelimit
 from engagement.articles import service as articles
 from engagement.errors import ApiError
 from engagement.http import article_key, json_body, validated
-from engagement.models import Article, utcnow
+from engagement.models import utcnow
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import service, visitors
 
@@ -36,12 +36,8 @@ class ViewOut(BaseModel):
     counted: bool = Field(description="Whether this request raised the view counter.")
 
 
-def article_id_for_view(key: str, data: ViewIn) -> int:
-    """The article's id; an unknown article is registered only for an allowed origin."""
-    db = database.session()
-    article_id = db.scalar(select(Article.id).where(Article.key == key))
-    if article_id is not None:
-        return article_id
+def register_for_view(key: str, data: ViewIn) -> None:
+    """Register an unknown article on its first view, for an allowed origin only."""
     if not from_allowed_origin():
         raise ApiError(
             404,
@@ -50,7 +46,7 @@ def article_id_for_view(key: str, data: ViewIn) -> int:
             "key",
         )
     url = str(data.url) if data.url else None
-    return articles.get_or_create(db, key=key, title=data.title, url=url).id
+    articles.get_or_create(database.session(), key=key, title=data.title, url=url)
 
 
 @bp.post("/articles/<key>/views")
@@ -84,24 +80,29 @@ def record(key: str) -> ResponseReturnValue:
     """
     key = article_key(key)
     data = validated(ViewIn, json_body(optional=True))
-    db = database.session()
     if visitors.is_crawler(request.headers.get("User-Agent", "")) or visitors.is_prefetch():
-        article = articles.get(db, key=key)
+        article = articles.get(database.session(), key=key)
         if article is None:
             raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
         return jsonify(comments=article.comment_count, views=article.view_count, counted=False)
 
-    if current_app.config["VIEW_DURABILITY"] == "relaxed":
-        service.relax_durability(db)
     now = utcnow()
-    result = service.record_view(
-        db,
-        article_id=article_id_for_view(key, data),
+    record = functools.partial(
+        service.record_view,
+        key=key,
         visitor=visitors.daily_visitor(now.date()),
         now=now,
         window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
+        relaxed=current_app.config["VIEW_DURABILITY"] == "relaxed",
     )
-    db.commit()
+    with database.raw_transaction(writes=True) as conn:
+        result = record(conn)
+    if result is None:
+        register_for_view(key, data)
+        database.session().commit()
+        with database.raw_transaction(writes=True) as conn:
+            result = record(conn)
+        assert result is not None, "the article was registered just before"
     response = jsonify(comments=result.comments, views=result.views, counted=result.counted)
     response.cache_control.no_store = True
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,7 @@ def more_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(magazine: Site, more_settings: dict[str, Any]) -> dict[str, Any]:
-    return {"ALLOWED_ORIGINS": [magazine.url], "DEMO": True, **more_settings}
+    return {"ALLOWED_ORIGINS": [magazine.url], "DEMO": True} | more_settings
 
 
 def watch_policy_violations(page: Page) -> None:
@@ -69,6 +70,19 @@ def test_counters_appear_and_the_view_counts_once(
     page.reload()
     expect(under_headline).to_have_text("0 comments / 1 view")
     assert builders.counters(app, DEMO_KEY) == (0, 1)
+
+
+@pytest.mark.parametrize("more_settings", [{"ALLOWED_ORIGINS": []}])
+def test_quickstart_demo_works_on_the_service_itself(
+    page: Page, live_server: LiveServer, app: Flask
+) -> None:
+    # `engagement demo`: no allowed origins configured, the demo page on the service's origin.
+    page.goto(live_server.url + "/demo/")
+    widget = Widget(page)
+    expect(widget.counter).to_have_text("0 comments / 1 view")
+    widget.post("Hello from the quickstart.")
+    expect(widget.comment("Hello from the quickstart")).to_have_count(1)
+    assert builders.counters(app, DEMO_KEY) == (1, 1)
 
 
 def test_widget_runs_under_the_demo_content_security_policy(
@@ -119,6 +133,13 @@ def test_spanish_page_speaks_spanish_with_spanish_numbers(
     expect(widget.root.get_by_role("heading")).to_have_text("Comentarios")
     expect(widget.form.get_by_label("Tu comentario")).to_be_visible()
     expect(widget.root.get_by_label("Ordenar por")).to_be_visible()
+    widget.form.get_by_label("Tu comentario").fill("Yo también lo cogía.")
+    widget.form.get_by_role("button", name="Publicar comentario").click()
+    expect(widget.status).to_have_text("Tu comentario está publicado.")
+    # Spanish dates: "25 nov 2026, 3:25", not "Nov 25, 2026, 3:25 AM".
+    expect(widget.root.locator(".eg-date").first).to_have_text(
+        re.compile(r"^\d{1,2} [a-z]+\.? \d{4}, \d{1,2}:\d{2}$")
+    )
     screenshot(page, "embed-demo-spanish")
 
 
@@ -147,11 +168,16 @@ def test_page_from_an_origin_not_allowed_gets_no_data(
     assert builders.counters(app, "the-story") == (0, 42)
 
 
-def test_readable_on_a_360_pixel_phone(page: Page, magazine: Site, live_server: LiveServer) -> None:
+def test_readable_on_a_360_pixel_phone(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.chain(app, 8, key=DEMO_KEY)
+    builders.comment(app, DEMO_KEY, "https://example.com/" + "a-very-long-path" * 20)
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(magazine.publish_demo(live_server.url))
     widget = Widget(page)
-    expect(widget.counter).to_have_text("0 comments / 1 view")
+    expect(widget.counter).to_have_text("9 comments / 1 view")
+    expect(widget.comment("level 7")).to_be_visible()
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= 360
     box = widget.form.get_by_label("Your comment").bounding_box()
@@ -306,6 +332,26 @@ def test_validation_error_is_shown_next_to_the_form_and_keeps_the_text(
     widget.form.get_by_role("button", name="Post comment").click()
     expect(widget.comment("A long, careful comment")).to_have_count(1)
     expect(widget.error).to_be_empty()
+    assert builders.counters(app, DEMO_KEY) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "more_settings", [{"RATELIMIT_ENABLED": True, "LIMIT_COMMENTS": "1 per minute"}]
+)
+def test_rate_limit_error_says_when_to_retry_and_keeps_the_text(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.post("First thoughts.")
+    expect(widget.comment("First thoughts")).to_have_count(1)
+    widget.post("Second thoughts, typed with care.")
+    expect(widget.error).to_have_text(
+        re.compile(r"^You are posting too fast\. Please try again in \d+ seconds?\.$")
+    )
+    expect(widget.form.get_by_label("Your comment")).to_have_value(
+        "Second thoughts, typed with care."
+    )
+    screenshot(page, "embed-rate-limited")
     assert builders.counters(app, DEMO_KEY) == (1, 1)
 
 

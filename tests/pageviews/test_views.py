@@ -151,3 +151,11 @@ def test_concurrent_views_from_one_visitor_count_once(app: Flask, live_server: L
         answers = list(pool.map(lambda _: _post_view(url, BROWSER), range(16)))
     assert sum(1 for answer in answers if answer["counted"]) == 1
     assert builders.counters(app, "the-story") == (0, 1)
+
+
+def test_views_count_with_strict_durability(app: Flask, client: FlaskClient) -> None:
+    app.config["VIEW_DURABILITY"] = "strict"
+    builders.article(app)
+    assert view(client).json == {"comments": 0, "views": 1, "counted": True}
+    assert view(client).json["counted"] is False
+    assert builders.counters(app, "the-story") == (0, 1)

@@ -263,8 +263,8 @@
     var view = this.root.getAttribute("data-record-view") === "false"
       ? Promise.resolve()
       : this.recordView();
-    // The first view of a new article registers it: read the thread once that is done.
-    return view.then(function () { return self.load(false); });
+    // Both requests at once; only a new article, which its first view registers, is read again.
+    return this.load(false, view);
   };
 
   Thread.prototype.recordView = function () {
@@ -320,29 +320,41 @@
     return "/articles/" + encodeURIComponent(this.key) + "/comments?" + query.join("&");
   };
 
-  Thread.prototype.load = function (more) {
+  // Read the first page (more: false) or the next one. `registering` is the first view's
+  // request: an article unknown to the service is read again once that view registered it.
+  Thread.prototype.load = function (more, registering) {
     var self = this;
+    var ticket = this.ticket = (this.ticket || 0) + 1;
     this.more.disabled = true;
     this.root.setAttribute("aria-busy", "true");
     return request("GET", this.threadPath(more)).then(function (answer) {
+      if (ticket !== self.ticket) return;  // a newer sort or page was asked for meanwhile
       var data = answer.data || {};
       if (!more) {
         self.list.textContent = "";
         self.nodes = {};
       }
       if (data.article) self.applyArticle(data.article);
-      (data.comments || []).forEach(function (comment) { self.list.appendChild(self.commentNode(comment)); });
+      (data.comments || []).forEach(function (comment) {
+        // A comment posted here since the first page may come again with a later page.
+        var shown = self.nodes[comment.id];
+        if (shown) shown.item.remove();
+        self.list.appendChild(self.commentNode(comment));
+      });
       self.cursor = data.next_cursor || null;
       self.more.hidden = !self.cursor;
       self.empty.hidden = self.list.children.length > 0;
       if (more) self.announce(self.t("thread.loaded", { n: (data.comments || []).length }));
     }, function (failure) {
+      if (ticket !== self.ticket) return;
       if (failure.code === "article_not_found" && !more) {
         self.empty.hidden = false;
+        if (registering) return registering.then(function () { return self.load(false); });
         return;
       }
       self.announce(self.speaker.failure(failure));
     }).then(function () {
+      if (ticket !== self.ticket) return;
       self.more.disabled = false;
       self.root.removeAttribute("aria-busy");
     });
@@ -359,7 +371,8 @@
     this.closedNote.hidden = this.open;
     this.form.node.hidden = !this.open;
     if (typeof article.comments === "number" && typeof article.views === "number") {
-      showCounts(this.key, { comments: article.comments, views: article.views });
+      // The view recorded alongside may have answered first: never show fewer views than it.
+      showCounts(this.key, { comments: article.comments, views: Math.max(article.views, this.counts.views) });
     }
     if (!this.open) this.closeReplyForms();
   };
@@ -734,6 +747,7 @@
     if (parentId) payload.parent_id = parentId;
     if (inputs.trap.value) payload.url = inputs.trap.value;
     form.clearError();
+    this.status.textContent = "";
     return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload).then(function (answer) {
       var data = answer.data || {};
       store.set("engagement:identity", {

@@ -1,0 +1,3 @@
+-- A plain GET of the URL, with the status tally of common.lua.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "common.lua")
