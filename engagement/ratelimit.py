@@ -17,12 +17,13 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, render_template_string, request
 from flask_limiter import Limit, Limiter, RateLimitExceeded
 from limits.errors import ConfigurationError
+from limits.storage import MemoryStorage
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -43,15 +44,21 @@ STORAGE_TIMEOUT_SECONDS = 0.5
 # Keys in a shared Redis start with this, so other applications' keys are never touched.
 KEY_PREFIX = "engagement"
 EXTENSION = "engagement.limiter"
+SWEPT_MEMORY_SCHEME = "engagement+memory"
 
 
-def limit(name: str) -> Callable[[F], F]:
-    """Make the decorated view spend from the named budget (``ENGAGEMENT_LIMIT_<NAME>``)."""
+def limit(name: str, *, methods: Iterable[str] | None = None) -> Callable[[F], F]:
+    """Make the decorated view spend from the named budget (``ENGAGEMENT_LIMIT_<NAME>``).
+
+    With ``methods`` only those methods do; the view's other methods spend ``reads`` or
+    ``writes`` as usual (a login form's GET is a read, its POST an attempt).
+    """
     if name not in NAMES:
         raise ValueError(f"unknown rate limit {name!r}; known: {', '.join(NAMES)}")
+    only = frozenset(method.upper() for method in methods) if methods is not None else None
 
     def tag(view: F) -> F:
-        setattr(view, _ATTRIBUTE, name)
+        setattr(view, _ATTRIBUTE, (name, only))
         return view
 
     return tag
@@ -59,21 +66,24 @@ def limit(name: str) -> Callable[[F], F]:
 
 def exempt(view: F) -> F:
     """Never rate-limit the decorated view (health checks, metrics)."""
-    setattr(view, _ATTRIBUTE, _EXEMPT)
+    setattr(view, _ATTRIBUTE, (_EXEMPT, None))
     return view
+
+
+def budget_for(endpoint: str, method: str) -> str:
+    """The budget a request to ``endpoint`` with ``method`` spends from; empty: not limited."""
+    view = current_app.view_functions.get(endpoint)
+    if method == "OPTIONS" or view is None:
+        return _EXEMPT
+    name, methods = getattr(view, _ATTRIBUTE, (None, None))
+    if name is None or (methods is not None and method not in methods):
+        return "reads" if method in READ_METHODS else "writes"
+    return str(name)
 
 
 def limit_name() -> str:
     """The budget the current request spends from; empty when it is not limited."""
-    if request.method == "OPTIONS":
-        return _EXEMPT
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is None:
-        return _EXEMPT
-    name = getattr(view, _ATTRIBUTE, None)
-    if name is None:
-        return "reads" if request.method in READ_METHODS else "writes"
-    return str(name)
+    return budget_for(request.endpoint or "", request.method)
 
 
 def _limit_for_request() -> str:
@@ -113,6 +123,39 @@ def client_key() -> str:
     return str(parsed)
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """``memory://`` that sweeps expired entries inline, at most once a second, and forgets
+    clients whose window is empty.
+
+    The library's memory storage starts a timer thread whenever the last one finished, so a busy
+    process starts one every 10 ms; under load, the request that starts it waits for the
+    scheduler (measured: a 150 µs median and tens of ms at worst on a loaded 2-core machine).
+    Its sweep also keeps an empty list for every client ever seen, which grows without end.
+    """
+
+    STORAGE_SCHEME = [SWEPT_MEMORY_SCHEME]  # registers the scheme with limits
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_: str) -> None:
+        super().__init__(uri, wrap_exceptions, **_)
+        self._swept_at = time.monotonic()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private hook
+        now = time.monotonic()
+        if now - self._swept_at >= self.SWEEP_SECONDS:
+            self._swept_at = now
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            for key in list(self.events):
+                with self.locks[key]:
+                    if not self.events.get(key):
+                        self.events.pop(key, None)
+                        self.locks.pop(key, None)
+
+
+def _storage_uri(url: str) -> str:
+    return SWEPT_MEMORY_SCHEME + "://" if url.startswith("memory://") else url
+
+
 def _storage_options(url: str) -> dict[str, str | int]:
     if url.startswith("memory://"):
         return {}
@@ -150,7 +193,7 @@ def init_app(app: Flask) -> None:
                 Limit(_limit_for_request, scope=lambda _endpoint: limit_name(), shared=True)
             ],
             strategy="moving-window",
-            storage_uri=url,
+            storage_uri=_storage_uri(url),
             storage_options=_storage_options(url),
             in_memory_fallback_enabled=True,
             key_prefix=KEY_PREFIX,

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse
+from limits.strategies import MovingWindowRateLimiter
 from werkzeug.test import TestResponse
 
-from engagement import config
+from engagement import config, ratelimit
 from engagement.config import ConfigError
 from tests import builders
 from tests.conftest import ALLOWED_ORIGIN, make_app
@@ -79,6 +81,21 @@ def test_429_lets_an_allowed_origin_read_retry_after(app: Flask, client: FlaskCl
     assert {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Reset"} <= exposed
 
 
+def test_a_page_outside_the_api_is_refused_with_an_html_page(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    app = make_app(
+        sqlite_url, tmp_path, RATELIMIT_ENABLED=True, DEMO=True, LIMIT_READS="1 per minute"
+    )
+    client = app.test_client()
+    client.get("/demo/")
+    refused = client.get("/demo/")
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"
+    assert "Too many requests" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == "60"
+
+
 def test_a_refused_request_is_not_counted(app: Flask, client: FlaskClient) -> None:
     app.config["LIMIT_VIEWS"] = "2 per 2 seconds"
     builders.article(app)
@@ -134,6 +151,24 @@ def test_writes_without_a_name_spend_the_writes_budget(app: Flask, client: Flask
     assert statuses(answers) == [201, 200, 429]
 
 
+def test_every_route_spends_a_budget_except_health_checks_and_metrics(app: Flask) -> None:
+    unlimited = set()
+    with app.app_context():
+        for rule in app.url_map.iter_rules():
+            for method in rule.methods or ():
+                if method != "OPTIONS" and not ratelimit.budget_for(rule.endpoint, method):
+                    unlimited.add(rule.rule)
+    assert unlimited == {"/healthz", "/readyz", "/metrics"}
+
+
+def test_named_budgets_of_the_public_api(app: Flask) -> None:
+    with app.app_context():
+        assert ratelimit.budget_for("comments.create", "POST") == "comments"
+        assert ratelimit.budget_for("pageviews.record", "POST") == "views"
+        assert ratelimit.budget_for("comments.like", "POST") == "writes"
+        assert ratelimit.budget_for("articles.counters", "GET") == "reads"
+
+
 def test_preflight_options_is_never_limited(app: Flask, client: FlaskClient) -> None:
     preflight = {
         "Origin": "https://magazine.example",
@@ -162,6 +197,18 @@ def test_limits_are_moving_windows_not_fixed(app: Flask, client: FlaskClient) ->
     view(client)
     time.sleep(0.7)
     assert statuses([view(client), view(client)]) == [200, 429]
+
+
+def test_memory_counting_forgets_clients_whose_window_has_passed(app: Flask) -> None:
+    with app.app_context():
+        storage = ratelimit.limiter().storage
+    assert isinstance(storage, ratelimit.SweptMemoryStorage)
+    strategy = MovingWindowRateLimiter(storage)
+    strategy.hit(parse("1 per 1 second"), "gone")
+    time.sleep(1.1)
+    strategy.hit(parse("1 per 1 second"), "still-here")
+    assert "LIMITER/gone/1/1/second" not in storage.events
+    assert not strategy.hit(parse("1 per 1 second"), "still-here")
 
 
 def test_disabled_limits_refuse_nothing(tmp_path: Path, sqlite_url: str) -> None:
