@@ -33,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
+    func,
     or_,
     select,
     update,
@@ -426,7 +427,29 @@ def report(
         .on_conflict_do_nothing(index_elements=["comment_id", "visitor"])
         .returning(Report.id)
     )
-    return result.first() is not None
+    added = result.first() is not None
+    if added and not current_app.config["REPORTED_VISIBLE"]:
+        _hide_when_reported(db, comment=comment)
+    return added
+
+
+def open_reports(db: Session, *, comment_id: int) -> int:
+    """How many reports on the comment no moderator has dealt with yet."""
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Report)
+            .where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
+        )
+        or 0
+    )
+
+
+def _hide_when_reported(db: Session, *, comment: Comment) -> None:
+    """Hold a visible comment for moderation once its open reports reach the threshold."""
+    threshold = current_app.config["REPORT_THRESHOLD"]
+    if comment.visible and open_reports(db, comment_id=comment.id) >= threshold:
+        set_status(db, comment=comment, status=CommentStatus.PENDING)
 
 
 # --- reading a thread ------------------------------------------------------------------------
