@@ -27,11 +27,15 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
     from engagement.embed.routes import demo_bp as demo_routes
+    from engagement.moderation import access
+    from engagement.moderation.api import bp as moderation_api
+    from engagement.moderation.pages import bp as moderation_pages
     from engagement.pageviews.api import bp as pageviews_api
 
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    access.init_app(app)
     cors.init_app(app)
     ratelimit.init_app(app)
     spam.init_app(app)
@@ -44,6 +48,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(articles_api)
     app.register_blueprint(comments_api)
     app.register_blueprint(pageviews_api)
+    app.register_blueprint(moderation_api)
+    app.register_blueprint(moderation_pages)
     app.register_blueprint(embed_routes)
     if app.config["DEMO"]:
         app.register_blueprint(demo_routes)

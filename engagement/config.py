@@ -183,6 +183,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Site default moderation mode; an article may override it.",
     ),
     Setting(
+        "REPORT_THRESHOLD",
+        _positive_int,
+        3,
+        "Open reports that put a comment in the reported queue.",
+    ),
+    Setting(
+        "REPORTED_VISIBLE",
+        _bool,
+        True,
+        "Whether a comment in the reported queue stays in the thread until a moderator decides.",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        _positive_int,
+        5,
+        "Consecutive failed moderator logins that lock the account.",
+    ),
+    Setting(
+        "LOGIN_LOCKOUT_MINUTES", _positive_int, 15, "How long a locked moderator account waits."
+    ),
+    Setting(
+        "MODERATION_SESSION_HOURS",
+        _positive_int,
+        12,
+        "A moderator's login lasts this long without activity.",
+    ),
+    Setting(
         "CLOSE_AFTER_DAYS",
         _int,
         0,

@@ -44,7 +44,21 @@ def authenticate(db: Session, secret: str) -> ApiToken | None:
 
 def revoke(db: Session, *, token: ApiToken) -> None:
     """Revoke a token; requests carrying it are refused from now on."""
-    token.revoked_at = utcnow()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    db.flush()
+
+
+def get(db: Session, *, token_id: int) -> ApiToken | None:
+    """The token with this id (live or revoked), or None."""
+    return db.get(ApiToken, token_id)
+
+
+def all_tokens(db: Session) -> list[ApiToken]:
+    """Every token, live ones first, newest first; their secrets are not known to anyone."""
+    return list(
+        db.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc()))
+    )
 
 
 def bearer() -> str | None:
@@ -56,18 +70,24 @@ def bearer() -> str | None:
     return secret.strip()
 
 
+def require_token() -> ApiToken:
+    """The request's live API token (also kept in ``g.api_token``); 401 without one."""
+    secret = bearer()
+    if secret is None:
+        raise ApiError(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
+    token = authenticate(database.session(), secret)
+    if token is None:
+        raise ApiError(401, "invalid_token", "The API token is unknown or revoked.")
+    g.api_token = token
+    return token
+
+
 def token_required(view: F) -> F:
     """Refuse the request with 401 unless it carries a live API token (kept in ``g.api_token``)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        secret = bearer()
-        if secret is None:
-            raise ApiError(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
-        token = authenticate(database.session(), secret)
-        if token is None:
-            raise ApiError(401, "invalid_token", "The API token is unknown or revoked.")
-        g.api_token = token
+        require_token()
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

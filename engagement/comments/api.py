@@ -148,7 +148,8 @@ def thread(key: str) -> ResponseReturnValue:
         raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
     head = _encode(articles.as_json(article))
     etag = etag_for(head, article.thread_version, sort, cursor, limit)
-    if etag in request.if_none_match:
+    # If-None-Match compares weakly: a proxy that compresses the answer marks its ETag weak.
+    if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
         answers = cache.for_app(current_app)

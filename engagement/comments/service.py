@@ -5,6 +5,9 @@ Every change to what a thread shows goes through a verb of this module (``create
 things exact: ``Article.comment_count`` (visible comments: approved and not deleted), moved by
 atomic SQL increments at each visibility transition, and ``Article.thread_version``, bumped so
 no cached answer of the old thread is served again. Moderation calls these verbs too.
+
+Each verb re-reads the comment under a row lock before changing it, so make changes to a
+comment through these verbs: unflushed changes made to the object beforehand are discarded.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
+    func,
     or_,
     select,
     update,
@@ -423,7 +427,29 @@ def report(
         .on_conflict_do_nothing(index_elements=["comment_id", "visitor"])
         .returning(Report.id)
     )
-    return result.first() is not None
+    added = result.first() is not None
+    if added and not current_app.config["REPORTED_VISIBLE"]:
+        _hide_when_reported(db, comment=comment)
+    return added
+
+
+def open_reports(db: Session, *, comment_id: int) -> int:
+    """How many reports on the comment no moderator has dealt with yet."""
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Report)
+            .where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
+        )
+        or 0
+    )
+
+
+def _hide_when_reported(db: Session, *, comment: Comment) -> None:
+    """Hold a visible comment for moderation once its open reports reach the threshold."""
+    threshold = current_app.config["REPORT_THRESHOLD"]
+    if comment.visible and open_reports(db, comment_id=comment.id) >= threshold:
+        set_status(db, comment=comment, status=CommentStatus.PENDING)
 
 
 # --- reading a thread ------------------------------------------------------------------------
@@ -638,96 +664,98 @@ def thread(
     return Page(comments=_nest(top, descendants, max_depth), next_cursor=next_cursor)
 
 
-def _is_visible(row: ThreadRow) -> bool:
-    return row.status is CommentStatus.APPROVED and row.deleted_at is None
+@dataclass(slots=True)
+class _Entry:
+    """One comment of the thread being assembled: its place in the tree and its answer node."""
+
+    id: int
+    parent_id: int | None
+    created_at: datetime
+    visible: bool
+    node: dict[str, Any]
 
 
-def _node(row: ThreadRow, reply_count: int) -> dict[str, Any]:
-    if not _is_visible(row):
-        return {
-            "id": row.id,
-            "parent_id": row.parent_id,
-            "html": "",
-            "author_name": None,
-            "author_website": None,
-            "avatar": None,
-            "likes": 0,
-            "status": PLACEHOLDER_STATUS,
-            "pinned": False,
-            "deleted": True,
-            "created_at": row.created_at.isoformat(),
-            "edited_at": None,
-            "reply_count": reply_count,
-            "replies": [],
-        }
-    return {
-        "id": row.id,
-        "parent_id": row.parent_id,
-        "html": row.html,
-        "author_name": row.author_name,
-        "author_website": row.author_website,
-        "avatar": row.avatar,
-        "likes": row.likes,
-        "status": row.status.value,
-        "pinned": row.pinned,
+def _entry(row: ThreadRow) -> _Entry:
+    (id_, parent_id, status, deleted_at, html, name, website, avatar, likes, pinned, created_at,
+     edited_at) = row  # fmt: skip
+    visible = status is CommentStatus.APPROVED and deleted_at is None
+    node: dict[str, Any] = {
+        "id": id_,
+        "parent_id": parent_id,
+        "html": html,
+        "author_name": name,
+        "author_website": website,
+        "avatar": avatar,
+        "likes": likes,
+        "status": status.value,
+        "pinned": pinned,
         "deleted": False,
-        "created_at": row.created_at.isoformat(),
-        "edited_at": _iso(row.edited_at),
-        "reply_count": reply_count,
+        "created_at": created_at.isoformat(),
+        "edited_at": _iso(edited_at),
+        "reply_count": 0,
         "replies": [],
     }
+    if not visible:  # a placeholder: the comment's place in the thread, nothing of its content
+        node.update(
+            html="",
+            author_name=None,
+            author_website=None,
+            avatar=None,
+            likes=0,
+            status=PLACEHOLDER_STATUS,
+            pinned=False,
+            deleted=True,
+            edited_at=None,
+        )
+    return _Entry(id_, parent_id, created_at, visible, node)
 
 
 def _nest(
     top: list[ThreadRow], descendants: list[ThreadRow], max_depth: int
 ) -> list[dict[str, Any]]:
     """Build the nested answer without recursion (a reply chain may be thousands deep)."""
-    children: dict[int, list[ThreadRow]] = {}
-    for row in sorted(descendants, key=lambda r: (r.created_at, r.id)):
-        children.setdefault(row.parent_id, []).append(row)
+    roots = [_entry(row) for row in top]
+    replies = sorted((_entry(row) for row in descendants), key=lambda e: (e.created_at, e.id))
+    children: dict[int | None, list[_Entry]] = {}
+    for entry in replies:
+        children.setdefault(entry.parent_id, []).append(entry)
     # Visible comments below each comment. A reply always has a larger id than its parent, so
     # walking ids downwards visits every child before its parent.
     below: dict[int, int] = {}
-    for row in sorted([*top, *descendants], key=lambda r: r.id, reverse=True):
-        total = below.get(row.id, 0) + int(_is_visible(row))
-        if row.parent_id is not None:
-            below[row.parent_id] = below.get(row.parent_id, 0) + total
-
-    def shown(row: ThreadRow) -> bool:
-        return _is_visible(row) or below.get(row.id, 0) > 0
+    for entry in sorted([*roots, *replies], key=lambda e: e.id, reverse=True):
+        total = below.get(entry.id, 0) + entry.visible
+        if entry.parent_id is not None:
+            below[entry.parent_id] = below.get(entry.parent_id, 0) + total
 
     answer: list[dict[str, Any]] = []
-    # (row, depth, the list its node goes into)
-    stack: list[tuple[ThreadRow, int, list[dict[str, Any]]]] = [
-        (row, 0, answer) for row in reversed(top) if shown(row)
+    # (entry, depth, the list its node goes into)
+    stack = [
+        (entry, 0, answer) for entry in reversed(roots) if entry.visible or below.get(entry.id, 0)
     ]
     while stack:
-        row, depth, into = stack.pop()
+        entry, depth, into = stack.pop()
+        node = entry.node
+        node["reply_count"] = below.get(entry.id, 0)
+        into.append(node)
         if depth + 1 < max_depth:
-            node = _node(row, below.get(row.id, 0))
-            into.append(node)
             stack.extend(
                 (kid, depth + 1, node["replies"])
-                for kid in reversed(children.get(row.id, []))
-                if shown(kid)
+                for kid in reversed(children.get(entry.id, []))
+                if kid.visible or below.get(kid.id, 0) > 0
             )
         else:
             # Its replies are at the last level: every visible reply below is shown there,
             # oldest first, however deep it was written.
-            node = _node(row, below.get(row.id, 0))
-            into.append(node)
-            node["replies"] = [
-                _node(kid, 0) for kid in _subtree(children, row.id) if _is_visible(kid)
-            ]
+            node["replies"] = [kid.node for kid in _subtree(children, entry.id) if kid.visible]
     return answer
 
 
-def _subtree(children: dict[int, list[ThreadRow]], root: int) -> list[ThreadRow]:
+def _subtree(children: dict[int | None, list[_Entry]], root: int) -> list[_Entry]:
     """Every comment below ``root``, oldest first."""
-    found: list[ThreadRow] = []
+    found: list[_Entry] = []
     pending = [root]
     while pending:
         kids = children.get(pending.pop(), [])
         found.extend(kids)
         pending.extend(kid.id for kid in kids)
-    return sorted(found, key=lambda r: (r.created_at, r.id))
+    return sorted(found, key=lambda e: (e.created_at, e.id))

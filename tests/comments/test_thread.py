@@ -329,3 +329,10 @@ def test_bad_sort_and_limit_are_400(app: Flask, client: FlaskClient) -> None:
         response = client.get(URL + query)
         assert response.status_code == 400, query
         assert response.json["error"]["field"] == field, query
+
+
+def test_weak_etag_from_a_compressing_proxy_still_matches(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    builders.comment(app)
+    etag = client.get(URL).headers["ETag"]
+    assert client.get(URL, headers={"If-None-Match": f"W/{etag}"}).status_code == 304

@@ -364,6 +364,17 @@ def test_closed_thread_says_so_and_offers_no_form(
     expect(widget.form).to_be_hidden()
 
 
+def test_thread_closed_while_writing_keeps_the_text_and_says_so(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    builders.article(app, key=DEMO_KEY, comments_open=False)
+    widget.post("My last word on the ferry.")
+    expect(widget.error).to_have_text("Comments are closed for this article.")
+    expect(widget.form.get_by_label("Your comment")).to_have_value("My last word on the ferry.")
+    expect(widget.root.locator(".eg-closed")).to_be_visible()
+
+
 def test_comment_held_for_moderation_is_announced_not_shown(
     page: Page, magazine: Site, live_server: LiveServer, app: Flask
 ) -> None:

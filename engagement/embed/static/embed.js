@@ -769,9 +769,8 @@
     }, function (failure) {
       // The reader's text stays in the form: nothing typed is lost on a refusal.
       form.showError(self.speaker.failure(failure), FIELDS.indexOf(failure.field) >= 0 ? failure.field : null);
-      if (failure.code === "thread_closed" || failure.code === "closed") {
-        self.applyArticle({ open: false });
-      }
+      // Closed meanwhile: say so above, and keep the form (and the text) where it is.
+      if (failure.code === "thread_closed") self.closedNote.hidden = false;
     });
   };
 

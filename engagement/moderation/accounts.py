@@ -1,0 +1,160 @@
+"""Moderator accounts: creating them, checking passwords, lockout, roles, ending sessions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from engagement.errors import ApiError, invalid
+from engagement.models import Moderator, Role, utcnow
+
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+# Checked against when the username is unknown, so both answers take the same time.
+_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+class LoginRefused(Exception):
+    """A login attempt failed; ``locked`` says whether the account is locked out."""
+
+    def __init__(self, *, locked: bool) -> None:
+        super().__init__("locked" if locked else "invalid")
+        self.locked = locked
+
+
+def _check_username(username: str) -> str:
+    if not USERNAME.fullmatch(username):
+        raise invalid(
+            "username",
+            "A username is 2 to 80 letters, digits, '.', '_', '@' or '-', starting with a "
+            "letter or digit.",
+        )
+    return username
+
+
+def _check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise invalid(
+            "password", f"A password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long."
+        )
+    return password
+
+
+def get(db: Session, *, moderator_id: int) -> Moderator | None:
+    """The moderator with this id, or None."""
+    return db.get(Moderator, moderator_id)
+
+
+def by_username(db: Session, *, username: str) -> Moderator | None:
+    """The moderator with this username, or None."""
+    return db.scalar(select(Moderator).where(Moderator.username == username))
+
+
+def all_moderators(db: Session) -> list[Moderator]:
+    """Every account, by username."""
+    return list(db.scalars(select(Moderator).order_by(Moderator.username)))
+
+
+def create(db: Session, *, username: str, password: str, role: Role = Role.MODERATOR) -> Moderator:
+    """Create an account with a hashed password; 409 when the username is taken."""
+    _check_username(username)
+    _check_password(password)
+    if by_username(db, username=username) is not None:
+        raise ApiError(409, "username_taken", f"The username {username!r} is taken.", "username")
+    moderator = Moderator(
+        username=username, password_hash=generate_password_hash(password), role=role
+    )
+    db.add(moderator)
+    db.flush()
+    return moderator
+
+
+def set_password(db: Session, *, moderator: Moderator, password: str) -> None:
+    """Replace the password, lift any lockout and end every open session of the account."""
+    moderator.password_hash = generate_password_hash(_check_password(password))
+    moderator.failed_logins = 0
+    moderator.locked_until = None
+    end_sessions(db, moderator=moderator)
+
+
+def set_role(db: Session, *, moderator: Moderator, role: Role) -> None:
+    """Give the account another role; its open sessions end so the change applies at once."""
+    moderator.role = role
+    end_sessions(db, moderator=moderator)
+
+
+def set_active(db: Session, *, moderator: Moderator, active: bool) -> None:
+    """Enable or disable the account; disabling ends its sessions."""
+    moderator.active = active
+    if not active:
+        end_sessions(db, moderator=moderator)
+    db.flush()
+
+
+def unlock(db: Session, *, moderator: Moderator) -> None:
+    """Lift a lockout after failed logins."""
+    moderator.failed_logins = 0
+    moderator.locked_until = None
+    db.flush()
+
+
+def end_sessions(db: Session, *, moderator: Moderator) -> None:
+    """Make every session cookie issued to this account so far worthless."""
+    moderator.session_version += 1
+    db.flush()
+
+
+def is_locked(moderator: Moderator, *, now: datetime) -> bool:
+    """Whether the account is locked out after failed logins."""
+    return moderator.locked_until is not None and moderator.locked_until > now
+
+
+def authenticate(
+    db: Session,
+    *,
+    username: str,
+    password: str,
+    max_failures: int,
+    lockout: timedelta,
+    now: datetime | None = None,
+) -> Moderator:
+    """The account if the password is right and the account usable; else ``LoginRefused``.
+
+    ``max_failures`` wrong passwords in a row lock the account for ``lockout``; while it is
+    locked even the right password is refused, so guessing gains nothing.
+    """
+    now = now or utcnow()
+    moderator = by_username(db, username=username)
+    if moderator is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginRefused(locked=False)
+    if is_locked(moderator, now=now):
+        raise LoginRefused(locked=True)
+    if not check_password_hash(moderator.password_hash, password) or not moderator.active:
+        failures = db.scalar(
+            update(Moderator)
+            .where(Moderator.id == moderator.id)
+            .values(failed_logins=Moderator.failed_logins + 1)
+            .returning(Moderator.failed_logins)
+            .execution_options(synchronize_session=False)
+        )
+        locked = failures is not None and failures >= max_failures
+        if locked:
+            db.execute(
+                update(Moderator)
+                .where(Moderator.id == moderator.id)
+                .values(failed_logins=0, locked_until=now + lockout)
+                .execution_options(synchronize_session=False)
+            )
+        db.refresh(moderator)
+        raise LoginRefused(locked=locked)
+    moderator.failed_logins = 0
+    moderator.locked_until = None
+    moderator.last_login_at = now
+    db.flush()
+    return moderator

@@ -1,0 +1,538 @@
+"""The moderation actions as JSON for the CMS, under ``/api/v1/moderation`` (API token)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field
+
+from engagement import db as database
+from engagement import openapi, tokens
+from engagement.abuse import bans
+from engagement.errors import ApiError, invalid
+from engagement.http import article_key, json_body, validated
+from engagement.models import BanKind, Comment, ModerationMode
+from engagement.moderation import audit, service
+from engagement.moderation.audit import Actor
+
+bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1/moderation")
+
+MAX_LIMIT = 200
+
+
+@bp.before_request
+def _authenticate() -> None:
+    tokens.require_token()
+
+
+def _actor() -> Actor:
+    return Actor.token(g.api_token)
+
+
+def _threshold() -> int:
+    return int(current_app.config["REPORT_THRESHOLD"])
+
+
+def _int_arg(name: str, *, default: int | None = None, maximum: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 18 or (maximum is not None and not 1 <= int(raw) <= maximum):
+        bound = f" from 1 to {maximum}" if maximum else ""
+        raise invalid(name, f"{name} must be a whole number{bound}.")
+    return int(raw)
+
+
+@openapi.schema
+class QueueSizes(BaseModel):
+    pending: int
+    reported: int
+    spam: int
+
+
+class ArticleRef(BaseModel):
+    key: str
+    title: str
+
+
+class ParentRef(BaseModel):
+    id: int
+    author_name: str | None
+    text: str
+
+
+class ReportOut(BaseModel):
+    reason: str
+    note: str | None
+    created_at: datetime
+
+
+class AuthorHistoryOut(BaseModel):
+    approved: int
+    pending: int
+    rejected: int
+    spam: int
+
+
+@openapi.schema
+class ModeratedComment(BaseModel):
+    """A comment as moderators see it: the author's email and the text source included."""
+
+    id: int
+    parent_id: int | None
+    status: str
+    deleted: bool
+    pinned: bool
+    text: str
+    html: str
+    author_name: str | None
+    author_email: str | None
+    author_website: str | None
+    likes: int
+    spam_reasons: list[str]
+    created_at: datetime
+    edited_at: datetime | None
+    article: ArticleRef
+    parent: ParentRef | None
+    reports: list[ReportOut]
+    author_history: AuthorHistoryOut
+
+
+@openapi.schema
+class QueueOut(BaseModel):
+    queue: str
+    comments: list[ModeratedComment]
+    next_after: int | None = Field(description="Pass as ?after= for the next page.")
+
+
+@openapi.schema
+class ActionIn(BaseModel):
+    """What an action needs besides its name: a reason, the new text (edit), a ban's length."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=1000)
+    text: str | None = Field(default=None, max_length=10000, description="Required for edit.")
+    days: int | None = Field(
+        default=None, ge=1, le=36500, description="ban-author: how long (null: for good)."
+    )
+
+
+@openapi.schema
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["approve", "reject", "spam", "not-spam", "delete", "restore"]
+    ids: list[int] = Field(min_length=1, max_length=service.MAX_BULK)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@openapi.schema
+class BulkOut(BaseModel):
+    comments: list[ModeratedComment]
+
+
+@openapi.schema
+class ArticleModerationIn(BaseModel):
+    """Absent fields keep their value; ``moderation: null`` returns to the site default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    moderation: ModerationMode | None = None
+    open: bool | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@openapi.schema
+class AuditEntryOut(BaseModel):
+    id: int
+    actor: str
+    action: str
+    comment_id: int | None
+    article: str | None
+    reason: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    created_at: datetime
+
+
+@openapi.schema
+class AuditOut(BaseModel):
+    entries: list[AuditEntryOut]
+    next_before: int | None = Field(description="Pass as ?before= for older entries.")
+
+
+def item_json(item: service.QueueItem) -> dict[str, Any]:
+    """A comment with its context as the moderation API shows it."""
+    comment, parent = item.comment, item.parent
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "status": comment.status.value,
+        "deleted": comment.deleted_at is not None,
+        "pinned": comment.pinned,
+        "text": comment.text,
+        "html": comment.html,
+        "author_name": comment.author_name,
+        "author_email": comment.author_email,
+        "author_website": comment.author_website,
+        "likes": comment.likes,
+        "spam_reasons": comment.spam_reasons or [],
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+        "article": {"key": item.article.key, "title": item.article.title},
+        "parent": (
+            {"id": parent.id, "author_name": parent.author_name, "text": parent.text}
+            if parent
+            else None
+        ),
+        "reports": [
+            {
+                "reason": report.reason.value,
+                "note": report.note,
+                "created_at": report.created_at.isoformat(),
+            }
+            for report in item.reports
+        ],
+        "author_history": vars(item.history),
+    }
+
+
+def _items_json(comments: list[Comment]) -> list[dict[str, Any]]:
+    db = database.session()
+    items = service.items_for(db, comments=comments)
+    return [item_json(item) for item in items]
+
+
+@bp.get("/queues")
+def queue_sizes() -> ResponseReturnValue:
+    """How many comments wait in each queue.
+    ---
+    get:
+      summary: Sizes of the moderation queues
+      security: [{bearer: []}]
+      responses:
+        200:
+          description: The number of comments in each queue.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/QueueSizes"}
+        401: {$ref: "#/components/responses/Error"}
+    """
+    sizes = service.queue_sizes(database.session(), threshold=_threshold())
+    return jsonify({queue.value: size for queue, size in sizes.items()})
+
+
+@bp.get("/queues/<queue>")
+def queue(queue: str) -> ResponseReturnValue:
+    """A moderation queue, oldest first.
+    ---
+    get:
+      summary: The comments in a moderation queue, oldest first
+      description: >
+        pending: waiting for approval; reported: open reports at or above
+        ENGAGEMENT_REPORT_THRESHOLD; spam: held as spam. Each comment comes with its article,
+        its parent for context, its open reports and its author's history.
+      security: [{bearer: []}]
+      parameters:
+        - {name: queue, in: path, required: true,
+           schema: {type: string, enum: [pending, reported, spam]}}
+        - {name: after, in: query, schema: {type: integer},
+           description: "The next_after of the previous page."}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200}}
+      responses:
+        200:
+          description: One page of the queue.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/QueueOut"}
+        401: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    if queue not in set(service.Queue):
+        raise ApiError(404, "unknown_queue", "Queues are pending, reported and spam.", "queue")
+    limit = _int_arg("limit", default=service.PAGE_SIZE, maximum=MAX_LIMIT)
+    page = service.queue(
+        database.session(),
+        queue=service.Queue(queue),
+        threshold=_threshold(),
+        after_id=_int_arg("after"),
+        limit=limit or service.PAGE_SIZE,
+    )
+    return jsonify(
+        queue=queue,
+        comments=[item_json(item) for item in page.items],
+        next_after=page.next_after,
+    )
+
+
+@bp.post("/comments/<int:comment_id>/<action>")
+def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
+    """One moderation action on one comment.
+    ---
+    post:
+      summary: Approve, reject, mark spam or not, delete, restore, edit, pin, unpin, ban the author
+      security: [{bearer: []}]
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+        - {name: action, in: path, required: true,
+           schema: {type: string, enum: [approve, reject, spam, not-spam, delete, restore, edit,
+                                          pin, unpin, ban-author]}}
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ActionIn"}
+      responses:
+        200:
+          description: The comment after the action.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ModeratedComment"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    if action not in set(service.Action):
+        raise ApiError(404, "unknown_action", f"No moderation action {action!r}.", "action")
+    data = validated(ActionIn, json_body(optional=True))
+    db = database.session()
+    comment = service.get_comment(db, comment_id=comment_id)
+    if comment is None:
+        raise ApiError(404, "comment_not_found", f"No comment with id {comment_id}.", "id")
+    service.act(
+        db,
+        actor=_actor(),
+        comment=comment,
+        action=service.Action(action),
+        reason=data.reason,
+        text=data.text,
+        ban_days=data.days,
+    )
+    db.commit()
+    return jsonify(item_json(service.item_for(db, comment=comment)))
+
+
+@bp.post("/comments/bulk")
+def bulk() -> ResponseReturnValue:
+    """One action on many comments, all or nothing.
+    ---
+    post:
+      summary: Apply one action to a selection of comments (all or nothing)
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/BulkIn"}
+      responses:
+        200:
+          description: The comments after the action.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BulkOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(BulkIn, json_body())
+    db = database.session()
+    done = service.act_on_many(
+        db,
+        actor=_actor(),
+        comment_ids=data.ids,
+        action=service.Action(data.action),
+        reason=data.reason,
+    )
+    db.commit()
+    return jsonify(comments=_items_json(done))
+
+
+@bp.patch("/articles/<key>")
+def article(key: str) -> ResponseReturnValue:
+    """Override an article's moderation mode, or close or open its thread.
+    ---
+    patch:
+      summary: Set an article's moderation mode, or close or open its thread
+      security: [{bearer: []}]
+      parameters:
+        - {name: key, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ArticleModerationIn"}
+      responses:
+        200:
+          description: The article.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Article"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    key = article_key(key)
+    data = validated(ArticleModerationIn, json_body())
+    db = database.session()
+    found = service.articles.get(db, key=key)
+    if found is None:
+        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+    fields = data.model_fields_set
+    if "moderation" in fields and data.moderation != found.moderation:
+        service.set_article_mode(
+            db, actor=_actor(), article=found, mode=data.moderation, reason=data.reason
+        )
+    if data.open is not None and data.open != found.comments_open:
+        service.set_article_open(
+            db, actor=_actor(), article=found, open=data.open, reason=data.reason
+        )
+    db.commit()
+    return jsonify(service.articles.as_json(found))
+
+
+@bp.get("/audit")
+def audit_log() -> ResponseReturnValue:
+    """The audit log, newest first.
+    ---
+    get:
+      summary: The audit log of moderation actions, newest first, filterable
+      security: [{bearer: []}]
+      parameters:
+        - {name: action, in: query, schema: {type: string}}
+        - {name: actor, in: query, schema: {type: string}}
+        - {name: article, in: query, schema: {type: string}, description: "An article key."}
+        - {name: comment, in: query, schema: {type: integer}}
+        - {name: before, in: query, schema: {type: integer},
+           description: "The next_before of the previous page."}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200}}
+      responses:
+        200:
+          description: One page of the log.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/AuditOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+    """
+    wanted = audit.AuditFilter(
+        action=request.args.get("action") or None,
+        actor=request.args.get("actor") or None,
+        article_key=article_key(request.args["article"]) if request.args.get("article") else None,
+        comment_id=_int_arg("comment"),
+    )
+    page = audit.entries(
+        database.session(),
+        wanted=wanted,
+        before_id=_int_arg("before"),
+        limit=_int_arg("limit", default=audit.PAGE_SIZE, maximum=MAX_LIMIT) or audit.PAGE_SIZE,
+    )
+    return jsonify(
+        entries=[audit.as_json(entry, key) for entry, key in page.entries],
+        next_before=page.next_before,
+    )
+
+
+@openapi.schema
+class BanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: BanKind
+    value: str = Field(min_length=1, max_length=254)
+    days: int | None = Field(default=None, ge=1, le=36500, description="null: for good.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@openapi.schema
+class BanOut(BaseModel):
+    id: int
+    kind: BanKind
+    value: str
+    reason: str | None
+    created_at: datetime
+    created_by: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+@openapi.schema
+class BansOut(BaseModel):
+    bans: list[BanOut]
+
+
+@bp.get("/bans")
+def ban_list() -> ResponseReturnValue:
+    """The bans.
+    ---
+    get:
+      summary: Active bans, newest first (every ban with ?all=1)
+      security: [{bearer: []}]
+      parameters:
+        - {name: all, in: query, schema: {type: integer, enum: [0, 1]}}
+      responses:
+        200:
+          description: The bans.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BansOut"}
+        401: {$ref: "#/components/responses/Error"}
+    """
+    found = bans.list(database.session(), active_only=request.args.get("all") != "1")
+    return jsonify(bans=[bans.as_json(ban) for ban in found])
+
+
+@bp.post("/bans")
+def ban_create() -> ResponseReturnValue:
+    """Ban an email, visitor, network or name.
+    ---
+    post:
+      summary: Ban an email, a visitor hash, an IP network or a name
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/BanIn"}
+      responses:
+        201:
+          description: The ban.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BanOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(BanIn, json_body())
+    db = database.session()
+    made = service.ban(
+        db, actor=_actor(), kind=data.kind, value=data.value, days=data.days, reason=data.reason
+    )
+    db.commit()
+    return jsonify(bans.as_json(made)), 201
+
+
+@bp.delete("/bans/<int:ban_id>")
+def ban_lift(ban_id: int) -> ResponseReturnValue:
+    """Lift a ban.
+    ---
+    delete:
+      summary: Lift a ban now
+      security: [{bearer: []}]
+      parameters:
+        - {name: ban_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The ban, lifted.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/BanOut"}
+        401: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    db = database.session()
+    lifted = service.lift_ban(db, actor=_actor(), ban_id=ban_id)
+    db.commit()
+    return jsonify(bans.as_json(lifted))

@@ -1,0 +1,483 @@
+"""Moderation: the queues, the author's history, and the actions moderators take.
+
+Every action goes through the comments and articles services (which keep ``comment_count``
+and the thread exact) and writes one audit entry with the state before and after.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVarTuple
+
+from flask import current_app
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from engagement.abuse import bans
+from engagement.articles import service as articles
+from engagement.comments import inputs
+from engagement.comments import service as comments
+from engagement.errors import ApiError, invalid
+from engagement.models import (
+    Article,
+    Ban,
+    BanKind,
+    Comment,
+    CommentStatus,
+    ModerationMode,
+    Report,
+    utcnow,
+)
+from engagement.moderation.audit import Actor, record
+
+PAGE_SIZE = 50
+Row = TypeVarTuple("Row")
+
+
+class Queue(enum.StrEnum):
+    PENDING = "pending"
+    REPORTED = "reported"
+    SPAM = "spam"
+
+
+@dataclass(frozen=True)
+class AuthorHistory:
+    """What became of the author's comments so far (by their stable visitor hash)."""
+
+    approved: int = 0
+    pending: int = 0
+    rejected: int = 0
+    spam: int = 0
+
+
+@dataclass
+class QueueItem:
+    """A comment waiting for a decision, with what a moderator needs to decide."""
+
+    comment: Comment
+    article: Article
+    parent: Comment | None = None
+    reports: list[Report] = field(default_factory=list)
+    history: AuthorHistory = field(default_factory=AuthorHistory)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    next_after: int | None
+
+
+def _open_reports() -> Any:
+    return (
+        select(Report.comment_id, func.count().label("reports"))
+        .where(Report.resolved_at.is_(None))
+        .group_by(Report.comment_id)
+        .subquery()
+    )
+
+
+def _in_queue(query: Select[*Row], queue: Queue, *, threshold: int) -> Select[*Row]:
+    query = query.where(Comment.deleted_at.is_(None))
+    if queue is Queue.PENDING:
+        return query.where(Comment.status == CommentStatus.PENDING)
+    if queue is Queue.SPAM:
+        return query.where(Comment.status == CommentStatus.SPAM)
+    reports = _open_reports()
+    return query.join(reports, reports.c.comment_id == Comment.id).where(
+        reports.c.reports >= threshold,
+        Comment.status.in_([CommentStatus.APPROVED, CommentStatus.PENDING]),
+    )
+
+
+def queue_sizes(db: Session, *, threshold: int) -> dict[Queue, int]:
+    """How many comments wait in each queue."""
+    return {
+        queue: db.scalar(_in_queue(select(func.count(Comment.id)), queue, threshold=threshold)) or 0
+        for queue in Queue
+    }
+
+
+def queue(
+    db: Session,
+    *,
+    queue: Queue,
+    threshold: int,
+    after_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of a queue, oldest first, each item with its context; a constant number of
+    queries whatever the page size."""
+    query = _in_queue(select(Comment, Article), queue, threshold=threshold).join(
+        Article, Article.id == Comment.article_id
+    )
+    if after_id is not None:
+        query = query.where(Comment.id > after_id)
+    rows = list(db.execute(query.order_by(Comment.id).limit(limit + 1)))
+    next_after = rows[limit - 1][0].id if len(rows) > limit else None
+    items = [QueueItem(comment=comment, article=article) for comment, article in rows[:limit]]
+    attach_context(db, items)
+    return QueuePage(items=items, next_after=next_after)
+
+
+def attach_context(db: Session, items: list[QueueItem]) -> None:
+    """Fill in each item's parent comment, open reports and author history (three queries)."""
+    if not items:
+        return
+    parent_ids = {item.comment.parent_id for item in items if item.comment.parent_id}
+    parents = (
+        {
+            parent.id: parent
+            for parent in db.scalars(select(Comment).where(Comment.id.in_(parent_ids)))
+        }
+        if parent_ids
+        else {}
+    )
+    comment_ids = [item.comment.id for item in items]
+    reports: dict[int, list[Report]] = defaultdict(list)
+    for report in db.scalars(
+        select(Report)
+        .where(Report.comment_id.in_(comment_ids), Report.resolved_at.is_(None))
+        .order_by(Report.id)
+    ):
+        reports[report.comment_id].append(report)
+    histories = author_histories(db, visitors=[item.comment.visitor for item in items])
+    for item in items:
+        item.parent = parents.get(item.comment.parent_id) if item.comment.parent_id else None
+        item.reports = reports[item.comment.id]
+        item.history = histories.get(item.comment.visitor, AuthorHistory())
+
+
+def author_histories(db: Session, *, visitors: Iterable[str]) -> dict[str, AuthorHistory]:
+    """For each author (visitor hash), how many of their comments ended in each status."""
+    wanted = set(visitors)
+    if not wanted:
+        return {}
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = db.execute(
+        select(Comment.visitor, Comment.status, func.count())
+        .where(Comment.visitor.in_(wanted))
+        .group_by(Comment.visitor, Comment.status)
+    )
+    for visitor, status, count in rows:
+        counts[visitor][CommentStatus(status).value] = int(count)
+    return {visitor: AuthorHistory(**found) for visitor, found in counts.items()}
+
+
+def article_state(article: Article) -> dict[str, Any]:
+    """The moderation-relevant state of an article, for the audit log."""
+    return {
+        "open": article.comments_open,
+        "moderation": article.moderation.value if article.moderation else None,
+    }
+
+
+def set_article_mode(
+    db: Session,
+    *,
+    actor: Actor,
+    article: Article,
+    mode: ModerationMode | None,
+    reason: str | None = None,
+) -> Article:
+    """Override the article's moderation mode (None: back to the site default)."""
+    before = article_state(article)
+    articles.put(db, key=article.key, moderation=mode)
+    record(
+        db,
+        actor=actor,
+        action="article.moderation",
+        article_id=article.id,
+        reason=reason,
+        before=before,
+        after=article_state(article),
+    )
+    return article
+
+
+def set_article_open(
+    db: Session, *, actor: Actor, article: Article, open: bool, reason: str | None = None
+) -> Article:
+    """Open or close the article's thread to new comments."""
+    before = article_state(article)
+    articles.put(db, key=article.key, comments_open=open)
+    record(
+        db,
+        actor=actor,
+        action="article.open" if open else "article.close",
+        article_id=article.id,
+        reason=reason,
+        before=before,
+        after=article_state(article),
+    )
+    return article
+
+
+def find_articles(db: Session, *, search: str = "", limit: int = 50) -> list[Article]:
+    """Articles whose key or title contains ``search``, newest first."""
+    query = select(Article)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            Article.key.ilike(pattern, escape="\\") | Article.title.ilike(pattern, escape="\\")
+        )
+    return list(db.scalars(query.order_by(Article.id.desc()).limit(limit)))
+
+
+# --- actions on comments ----------------------------------------------------------------------
+
+
+class Action(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    NOT_SPAM = "not-spam"
+    DELETE = "delete"
+    RESTORE = "restore"
+    EDIT = "edit"
+    PIN = "pin"
+    UNPIN = "unpin"
+    BAN_AUTHOR = "ban-author"
+
+
+STATUS_OF = {
+    Action.APPROVE: CommentStatus.APPROVED,
+    Action.REJECT: CommentStatus.REJECTED,
+    Action.SPAM: CommentStatus.SPAM,
+    Action.NOT_SPAM: CommentStatus.APPROVED,
+}
+# Deciding on a comment deals with its reports; pinning or restoring it does not.
+RESOLVING = frozenset(
+    {
+        Action.APPROVE,
+        Action.REJECT,
+        Action.SPAM,
+        Action.NOT_SPAM,
+        Action.DELETE,
+        Action.EDIT,
+        Action.BAN_AUTHOR,
+    }
+)
+# What can be done to a deleted comment; anything else needs it restored first.
+ON_DELETED = frozenset({Action.RESTORE, Action.DELETE, Action.BAN_AUTHOR})
+# The actions a selection of comments can take at once.
+BULK_ACTIONS = frozenset(
+    {Action.APPROVE, Action.REJECT, Action.SPAM, Action.NOT_SPAM, Action.DELETE, Action.RESTORE}
+)
+MAX_BULK = 200
+
+
+def comment_state(comment: Comment) -> dict[str, Any]:
+    """The moderation-relevant state of a comment, for the audit log."""
+    return {
+        "status": comment.status.value,
+        "deleted": comment.deleted_at is not None,
+        "pinned": comment.pinned,
+    }
+
+
+def get_comment(db: Session, *, comment_id: int) -> Comment | None:
+    """The comment with this id, or None."""
+    return db.get(Comment, comment_id)
+
+
+def comments_by_id(db: Session, *, comment_ids: Iterable[int]) -> dict[int, Comment]:
+    """The comments with these ids (missing ones are absent)."""
+    wanted = set(comment_ids)
+    if not wanted:
+        return {}
+    return {c.id: c for c in db.scalars(select(Comment).where(Comment.id.in_(wanted)))}
+
+
+def item_for(db: Session, *, comment: Comment) -> QueueItem:
+    """A comment with its article, parent, open reports and author history."""
+    return items_for(db, comments=[comment])[0]
+
+
+def items_for(db: Session, *, comments: list[Comment]) -> list[QueueItem]:
+    """Comments with their context, in a constant number of queries."""
+    article_ids = {comment.article_id for comment in comments}
+    found = {a.id: a for a in db.scalars(select(Article).where(Article.id.in_(article_ids)))}
+    items = [QueueItem(comment=comment, article=found[comment.article_id]) for comment in comments]
+    attach_context(db, items)
+    return items
+
+
+def resolve_reports(db: Session, *, comment: Comment) -> int:
+    """Mark the comment's open reports as dealt with; returns how many there were."""
+    result = db.execute(
+        update(Report)
+        .where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        .values(resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _ban_author(
+    db: Session, *, actor: Actor, comment: Comment, reason: str | None, days: int | None
+) -> list[Ban]:
+    """Ban the comment's author by visitor hash and, when given, by email."""
+    expires_at = utcnow() + timedelta(days=days) if days else None
+    traits = [(BanKind.VISITOR, comment.visitor), (BanKind.EMAIL, comment.author_email)]
+    made = []
+    for kind, value in traits:
+        if not value:
+            continue
+        try:
+            bans.normalize(kind, value)
+        except ApiError:
+            continue  # e.g. an imported comment whose visitor is not one of our hashes
+        made.append(
+            bans.ban(
+                db,
+                kind=kind,
+                value=value,
+                reason=reason,
+                expires_at=expires_at,
+                created_by=actor.name,
+            )
+        )
+    if not made:
+        raise ApiError(409, "nothing_to_ban", "This comment carries nothing to ban its author by.")
+    return made
+
+
+def _apply(
+    db: Session,
+    *,
+    actor: Actor,
+    comment: Comment,
+    action: Action,
+    reason: str | None,
+    text: str | None,
+    ban_days: int | None,
+    max_length: int,
+) -> dict[str, Any]:
+    """Carry out ``action``; returns extra facts for the audit entry."""
+    extra: dict[str, Any] = {}
+    if action in STATUS_OF:
+        comments.set_status(db, comment=comment, status=STATUS_OF[action])
+    elif action is Action.DELETE:
+        comments.delete(db, comment=comment)
+    elif action is Action.RESTORE:
+        comments.restore(db, comment=comment)
+    elif action in (Action.PIN, Action.UNPIN):
+        comments.set_pinned(db, comment=comment, pinned=action is Action.PIN)
+    elif action is Action.EDIT:
+        if not reason:
+            raise invalid("reason", "An edit needs a note saying why.")
+        new_text = inputs.comment_text(text or "", max_length=max_length)
+        extra["text_before"] = comment.text
+        comments.edit(db, comment=comment, text=new_text)
+        extra["text_after"] = new_text
+    elif action is Action.BAN_AUTHOR:
+        made = _ban_author(db, actor=actor, comment=comment, reason=reason, days=ban_days)
+        extra["bans"] = [ban.id for ban in made]
+        if comment.status not in (CommentStatus.REJECTED, CommentStatus.SPAM):
+            comments.set_status(db, comment=comment, status=CommentStatus.REJECTED)
+    return extra
+
+
+def act(
+    db: Session,
+    *,
+    actor: Actor,
+    comment: Comment,
+    action: Action,
+    reason: str | None = None,
+    text: str | None = None,
+    ban_days: int | None = None,
+) -> Comment:
+    """Take one action on one comment, resolve its open reports, and log it."""
+    if action is Action.NOT_SPAM and comment.status is not CommentStatus.SPAM:
+        raise ApiError(409, "not_spam", "Only a comment held as spam can be marked not spam.")
+    if comment.deleted_at is not None and action not in ON_DELETED:
+        raise ApiError(409, "comment_deleted", "Restore the comment first.")
+    before = comment_state(comment)
+    extra = _apply(
+        db,
+        actor=actor,
+        comment=comment,
+        action=action,
+        reason=reason,
+        text=text,
+        ban_days=ban_days,
+        max_length=current_app.config["COMMENT_MAX_LENGTH"],
+    )
+    resolved = resolve_reports(db, comment=comment) if action in RESOLVING else 0
+    after = comment_state(comment)
+    if "text_before" in extra:
+        before["text"], after["text"] = extra.pop("text_before"), extra.pop("text_after")
+    if resolved:
+        after["reports_resolved"] = resolved
+    after.update(extra)
+    record(
+        db,
+        actor=actor,
+        action=f"comment.{action.value}",
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    return comment
+
+
+def act_on_many(
+    db: Session,
+    *,
+    actor: Actor,
+    comment_ids: Iterable[int],
+    action: Action,
+    reason: str | None = None,
+) -> list[Comment]:
+    """Take one action on each of the comments, all or nothing; 404 if one does not exist."""
+    if action not in BULK_ACTIONS:
+        raise invalid("action", f"{action.value} cannot be applied in bulk.")
+    wanted = list(dict.fromkeys(comment_ids))
+    if len(wanted) > MAX_BULK:
+        raise invalid("ids", f"At most {MAX_BULK} comments at once.")
+    found = comments_by_id(db, comment_ids=wanted)
+    missing = [ident for ident in wanted if ident not in found]
+    if missing:
+        raise ApiError(404, "comment_not_found", f"No comment with id {missing[0]}.", "ids")
+    return [
+        act(db, actor=actor, comment=found[ident], action=action, reason=reason) for ident in wanted
+    ]
+
+
+# --- bans -------------------------------------------------------------------------------------
+
+
+def ban(
+    db: Session,
+    *,
+    actor: Actor,
+    kind: BanKind,
+    value: str,
+    days: int | None = None,
+    reason: str | None = None,
+) -> Ban:
+    """Ban an email, visitor hash, network or name, for ``days`` or for good; logged."""
+    made = bans.ban(
+        db,
+        kind=kind,
+        value=value,
+        reason=reason,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+        created_by=actor.name,
+    )
+    record(db, actor=actor, action="ban.create", reason=reason, after=bans.as_json(made))
+    return made
+
+
+def lift_ban(db: Session, *, actor: Actor, ban_id: int, reason: str | None = None) -> Ban:
+    """End a ban now; logged. 404 ``ban_not_found`` if there is no such ban."""
+    lifted = bans.lift(db, ban_id=ban_id)
+    record(db, actor=actor, action="ban.lift", reason=reason, after=bans.as_json(lifted))
+    return lifted

@@ -1,0 +1,51 @@
+"""Page object: the moderation pages as a moderator sees and uses them."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page
+
+
+class ModerationPages:
+    """The moderation pages of the service at ``base`` (e.g. ``http://127.0.0.1:5000``)."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.page = page
+        self.base = base
+
+    def log_in(self, username: str, password: str) -> None:
+        self.page.goto(f"{self.base}/moderation/login")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Log in").click()
+
+    def log_out(self) -> None:
+        self.page.get_by_role("button", name="Log out").click()
+
+    def open_dashboard(self) -> None:
+        self.page.get_by_role("navigation", name="Moderation").get_by_role(
+            "link", name="Dashboard"
+        ).click()
+
+    def open(self, name: str) -> None:
+        """Follow a link of the navigation (Pending, Bans, Audit log...)."""
+        self.page.get_by_role("navigation", name="Moderation").get_by_role(
+            "link", name=name
+        ).click()
+
+    def queue_size(self, name: str) -> Locator:
+        return self.page.locator(f'nav [data-queue-size="{name}"]')
+
+    def item(self, text: str) -> Locator:
+        """The queue item of the comment whose text contains ``text``."""
+        return self.page.locator("li.item").filter(has_text=text)
+
+    def act(self, text: str, action: str) -> None:
+        """Click one of the item's action buttons (Approve, Reject, Spam, Ban author...)."""
+        self.item(text).get_by_role("button", name=action, exact=True).click()
+
+    @property
+    def flash(self) -> Locator:
+        return self.page.locator(".flashes")
+
+    def chart(self, caption: str) -> Locator:
+        return self.page.locator("figure.chart").filter(has_text=caption)
