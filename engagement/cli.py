@@ -239,6 +239,10 @@ def demo(port: int) -> None:
     os.environ.setdefault("ENGAGEMENT_DEMO", "1")
     app = app_or_exit()
     click.echo(f"demo article: http://127.0.0.1:{port}/demo/")
+    click.echo(
+        f"moderation:   http://127.0.0.1:{port}/moderation/ (an account: "
+        "ENGAGEMENT_DEBUG=1 engagement create-moderator NAME --role admin)"
+    )
     # Flask's CLI refuses app.run(); serve with Werkzeug directly, local-only.
     run_simple("127.0.0.1", port, app, threaded=True)
 

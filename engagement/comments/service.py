@@ -227,22 +227,28 @@ def create(
     db.add(comment)
     db.flush()
     if comment.visible:
-        _shift_count(db, article_id=article.id, delta=1)
-        articles.bump_thread(db, article_id=article.id)
+        _thread_changed(db, article_id=article.id, count_delta=1)
     return Created(comment=comment, edit_token=token)
 
 
 # --- changes to what a thread shows (also the moderation verbs) ------------------------------
 
 
-def _shift_count(db: Session, *, article_id: int, delta: int) -> None:
-    if delta:
-        db.execute(
-            update(Article)
-            .where(Article.id == article_id)
-            .values(comment_count=Article.comment_count + delta)
-            .execution_options(synchronize_session=False)
+def _thread_changed(db: Session, *, article_id: int, count_delta: int = 0) -> None:
+    """Bump the thread's version and move its comment counter by ``count_delta``, atomically."""
+    if not count_delta:
+        articles.bump_thread(db, article_id=article_id)
+        return
+    # One statement for both: the counter and the version always move together.
+    db.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(
+            comment_count=Article.comment_count + count_delta,
+            thread_version=Article.thread_version + 1,
         )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _change(db: Session, comment: Comment, mutate: Callable[[Comment], None]) -> None:
@@ -253,8 +259,8 @@ def _change(db: Session, comment: Comment, mutate: Callable[[Comment], None]) ->
     was_visible = comment.visible
     mutate(comment)
     db.flush()
-    _shift_count(db, article_id=comment.article_id, delta=int(comment.visible) - int(was_visible))
-    articles.bump_thread(db, article_id=comment.article_id)
+    delta = int(comment.visible) - int(was_visible)
+    _thread_changed(db, article_id=comment.article_id, count_delta=delta)
 
 
 def set_status(

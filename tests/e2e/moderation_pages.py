@@ -12,6 +12,17 @@ class ModerationPages:
         self.page = page
         self.base = base
 
+    def watch_policy_violations(self) -> None:
+        """Record every Content-Security-Policy violation the pages cause from now on."""
+        self.page.add_init_script(
+            "window.__violations = [];"
+            "document.addEventListener('securitypolicyviolation',"
+            " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+
+    def policy_violations(self) -> list[str]:
+        return list(self.page.evaluate("window.__violations"))
+
     def log_in(self, username: str, password: str) -> None:
         self.page.goto(f"{self.base}/moderation/login")
         self.page.get_by_label("Username").fill(username)

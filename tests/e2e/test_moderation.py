@@ -69,6 +69,7 @@ def test_a_comment_approved_in_the_queue_appears_in_the_public_thread(
     expect(widget.comment("Please approve me.")).to_have_count(0)
 
     moderation = ModerationPages(moderator_page, live_server.url)
+    moderation.watch_policy_violations()
     moderation.log_in("mia", PASSWORD)
     expect(moderation.queue_size("pending")).to_have_text("1")
     moderation.open("Pending")
@@ -76,11 +77,14 @@ def test_a_comment_approved_in_the_queue_appears_in_the_public_thread(
     expect(item).to_contain_text("Lena")
     expect(item).to_contain_text("The night ferry")
     screenshot(moderator_page, "moderation-pending-queue")
+    moderator_page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(moderator_page, "moderation-pending-queue-phone")
     moderation.act("Please approve me.", "Approve")
     expect(moderation.flash).to_contain_text("approve done")
     expect(moderation.item("Please approve me.")).to_have_count(0)
     expect(moderation.queue_size("pending")).to_have_text("0")
     screenshot(moderator_page, "moderation-pending-queue-cleared")
+    assert moderation.policy_violations() == []
 
     page.reload()
     expect(widget.comment("Please approve me.")).to_be_visible()

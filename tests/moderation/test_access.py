@@ -313,3 +313,13 @@ def test_the_csrf_token_is_bound_to_the_session(app: Flask, moderator: FlaskClie
     log_in(other, "otto")
     response = other.post("/moderation/logout", data={"csrf_token": token})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("settings", [{"RATELIMIT_ENABLED": True, "LIMIT_LOGIN": "2 per minute"}])
+def test_login_attempts_are_rate_limited_per_client(app: Flask, client: FlaskClient) -> None:
+    make_moderator(app)
+    assert log_in(client, password="wrong password").status_code == 401
+    assert log_in(client, password="wrong password").status_code == 401
+    response = log_in(client)
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
