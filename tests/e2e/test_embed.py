@@ -219,6 +219,7 @@ def open_demo(page: Page, magazine: Site, live_server: LiveServer) -> Widget:
     page.goto(magazine.publish_demo(live_server.url))
     widget = Widget(page)
     expect(widget.counter).not_to_be_empty()
+    expect(widget.root).not_to_have_attribute("aria-busy", "true")  # the thread is read
     return widget
 
 
