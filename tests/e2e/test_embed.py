@@ -86,13 +86,20 @@ def test_quickstart_demo_works_on_the_service_itself(
 
 
 def test_widget_runs_under_the_demo_content_security_policy(
-    page: Page, magazine: Site, live_server: LiveServer
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
 ) -> None:
+    builders.comment(
+        app, DEMO_KEY, "> quoted\n\nSee [the timetable](https://ferry.example/) and `code`."
+    )
     watch_policy_violations(page)
     page.goto(magazine.publish_demo(live_server.url))
     widget = Widget(page)
-    expect(widget.counter).to_have_text("0 comments / 1 view")
-    expect(widget.form.get_by_label("Your comment")).to_be_visible()
+    expect(widget.counter).to_have_text("1 comment / 1 view")
+    expect(widget.comment("See the timetable").locator("a")).to_have_attribute(
+        "href", "https://ferry.example/"
+    )
+    widget.post("Posted under the policy.")
+    expect(widget.comment("Posted under the policy")).to_have_count(1)
     # The widget's stylesheet applied: the honeypot field is out of sight.
     expect(widget.form.locator(".eg-trap input")).not_to_be_in_viewport()
     assert page.evaluate("window.__violations") == []
@@ -453,3 +460,19 @@ def test_hostile_comments_run_no_script_through_the_widget(
     names = widget.root.locator(".eg-author").all_text_contents()
     assert HOSTILE_FIELDS[0] in names
     screenshot(page, "embed-hostile")
+
+
+def test_container_attributes_choose_the_first_sort_and_skip_the_view(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.comment(app, "archive", "Older.")
+    builders.comment(app, "archive", "Newer.")
+    html = embedding_page(
+        live_server.url, "archive", thread='data-sort="newest" data-record-view="false"'
+    )
+    page.goto(magazine.publish("/archive", html))
+    widget = Widget(page)
+    expect(widget.top_level().first.locator(".eg-body")).to_have_text("Newer.")
+    expect(widget.root.get_by_label("Sort by")).to_have_value("newest")
+    expect(widget.counter).to_have_text("2 comments / 0 views")
+    assert builders.counters(app, "archive") == (2, 0)
