@@ -16,7 +16,7 @@ from engagement import openapi, ratelimit
 from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.articles.api import Article as ArticleOut
-from engagement.comments import cache, inputs, service
+from engagement.comments import cache, inputs, service, threads
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, etag_for, json_body
 from engagement.models import Article
@@ -137,13 +137,13 @@ def thread(key: str) -> ResponseReturnValue:
     key = article_key(key)
     config = current_app.config
     sort = request.args.get("sort") or "oldest"
-    if sort not in service.SORTS:
+    if sort not in threads.SORTS:
         raise invalid("sort", "sort: one of oldest, newest, top.")
     limit = _query_int("limit", config["COMMENTS_PAGE_SIZE"], config["COMMENTS_MAX_PAGE_SIZE"])
     cursor = request.args.get("cursor") or None
-    after = service.decode_cursor(cursor, sort) if cursor else None
+    after = threads.decode_cursor(cursor, sort) if cursor else None
 
-    article = service.thread_article(key=key)
+    article = threads.thread_article(key=key)
     if article is None:
         raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
     head = _encode(articles.as_json(article))
@@ -156,7 +156,7 @@ def thread(key: str) -> ResponseReturnValue:
         cache_key = (article.id, article.thread_version, sort, cursor, limit)
         tail = answers.get(cache_key)
         if tail is None:
-            page = service.thread(
+            page = threads.page(
                 database.session(),
                 article=article,
                 sort=sort,

@@ -1,0 +1,329 @@
+"""Reading a thread: one page of top-level comments with their replies nested, in a constant
+number of queries whatever the thread's size, and the article row that keys its cache."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Dialect, Row, and_, bindparam, exists, false, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engagement import db as database
+from engagement.errors import ApiError
+from engagement.models import Article, Comment, CommentStatus, ModerationMode
+
+SORTS = ("oldest", "newest", "top")
+PLACEHOLDER_STATUS = "deleted"
+
+
+_ARTICLE_COLUMNS = (
+    "id",
+    "key",
+    "title",
+    "url",
+    "published_at",
+    "comments_open",
+    "moderation",
+    "view_count",
+    "comment_count",
+    "thread_version",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _article_sql(dialect: Dialect) -> tuple[str, bool]:
+    table = Article.__table__
+    statement = select(*(table.c[name] for name in _ARTICLE_COLUMNS)).where(
+        table.c.key == bindparam("key")
+    )
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), compiled.positional
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):  # SQLite keeps timestamps as ISO text, in UTC
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def thread_article(*, key: str) -> Article | None:
+    """The article whose thread is asked for (a detached copy, read-only), or None.
+
+    This is the one query of a thread read answered from the cache, so it runs on a pooled
+    DBAPI connection directly: SQLAlchemy's connection and session machinery cost several
+    times the query itself. It is read before any comment, so a cached answer is never older
+    than the ``thread_version`` it is stored under.
+    """
+    engine = database.engine()
+    sql, positional = _article_sql(engine.dialect)
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, (key,) if positional else {"key": key})
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    if row is None:
+        return None
+    values = dict(zip(_ARTICLE_COLUMNS, row, strict=True))
+    values["published_at"] = _aware(values["published_at"])
+    values["comments_open"] = bool(values["comments_open"])
+    values["moderation"] = ModerationMode(values["moderation"]) if values["moderation"] else None
+    return Article(**values)
+
+
+@dataclass(frozen=True)
+class Page:
+    comments: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+# A thread row: the columns below, read without building ORM objects.
+ThreadRow = Row[*tuple[Any, ...]]
+
+_THREAD_COLUMNS = (
+    Comment.id,
+    Comment.parent_id,
+    Comment.status,
+    Comment.deleted_at,
+    Comment.html,
+    Comment.author_name,
+    Comment.author_website,
+    Comment.avatar,
+    Comment.likes,
+    Comment.pinned,
+    Comment.created_at,
+    Comment.edited_at,
+)
+
+
+def _order(sort: str) -> list[tuple[Any, bool]]:
+    """The sort's key columns, each with whether it descends; pinned comments always lead."""
+    if sort == "newest":
+        return [(Comment.pinned, True), (Comment.created_at, True), (Comment.id, True)]
+    if sort == "top":
+        return [
+            (Comment.pinned, True),
+            (Comment.likes, True),
+            (Comment.created_at, False),
+            (Comment.id, False),
+        ]
+    return [(Comment.pinned, True), (Comment.created_at, False), (Comment.id, False)]
+
+
+def _cursor_values(row: ThreadRow, sort: str) -> list[Any]:
+    values: list[Any] = [row.pinned]
+    if sort == "top":
+        values.append(row.likes)
+    return [*values, row.created_at.isoformat(), row.id]
+
+
+def encode_cursor(row: ThreadRow, sort: str) -> str:
+    """An opaque cursor: the sort keys of the last top-level comment of a page."""
+    raw = json.dumps([sort, *_cursor_values(row, sort)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> list[Any]:
+    """The sort-key values a cursor carries, or a 400 when it is not one of ours for this sort."""
+    bad = ApiError(400, "invalid_cursor", "The cursor is not valid for this thread.", "cursor")
+    if len(cursor) > 200:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise bad from None
+    width = 5 if sort == "top" else 4
+    if not isinstance(decoded, list) or len(decoded) != width or decoded[0] != sort:
+        raise bad
+    pinned, *middle, created_at, last_id = decoded[1:]
+    if not isinstance(pinned, bool) or type(last_id) is not int or not 0 < last_id < 2**31:
+        raise bad
+    if sort == "top" and (type(middle[0]) is not int or not 0 <= middle[0] < 2**31):
+        raise bad
+    try:
+        moment = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise bad
+    return [pinned, *middle, moment, last_id]
+
+
+def _after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order ``keys`` (keyset pagination)."""
+    clauses = []
+    for index, (column, descending) in enumerate(keys):
+        same = [key == value for (key, _), value in zip(keys[:index], values[:index], strict=True)]
+        value = values[index]
+        if isinstance(value, bool):
+            # Only ``pinned`` is boolean and it descends: after pinned come the unpinned.
+            beyond = column.is_(False) if value else false()
+        else:
+            beyond = column < value if descending else column > value
+        clauses.append(and_(*same, beyond))
+    return or_(*clauses)
+
+
+def _visible_clause(table: Any) -> ColumnElement[bool]:
+    return and_(table.status == CommentStatus.APPROVED, table.deleted_at.is_(None))
+
+
+def page(
+    db: Session,
+    *,
+    article: Article,
+    sort: str = "oldest",
+    after: list[Any] | None = None,
+    limit: int = 20,
+    max_depth: int = 5,
+) -> Page:
+    """One page of the thread: top-level comments in ``sort`` order with their replies nested.
+
+    Two queries whatever the thread's size: the page of top-level comments, then all their
+    descendants through one recursive query. Replies read oldest first; nesting deeper than
+    ``max_depth`` reply levels is shown at that depth. A removed comment that still has visible
+    replies is shown as a placeholder, so the thread keeps its shape.
+    """
+    keys = _order(sort)
+    child = aliased(Comment)
+    top_query = (
+        select(*_THREAD_COLUMNS)
+        .where(
+            Comment.article_id == article.id,
+            Comment.parent_id.is_(None),
+            or_(_visible_clause(Comment), exists().where(child.parent_id == Comment.id)),
+        )
+        .order_by(*(column.desc() if descending else column.asc() for column, descending in keys))
+        .limit(limit + 1)
+    )
+    if after is not None:
+        top_query = top_query.where(_after(keys, after))
+    top = list(db.execute(top_query))
+    more = len(top) > limit
+    top = top[:limit]
+    next_cursor = encode_cursor(top[-1], sort) if more else None
+
+    descendants: list[ThreadRow] = []
+    if top:
+        tree = (
+            select(*_THREAD_COLUMNS)
+            .where(Comment.parent_id.in_([row.id for row in top]))
+            .cte("tree", recursive=True)
+        )
+        reply = aliased(Comment)
+        tree = tree.union_all(
+            select(*(getattr(reply, column.key) for column in _THREAD_COLUMNS)).where(
+                reply.parent_id == tree.c.id
+            )
+        )
+        descendants = list(db.execute(select(tree)))
+    return Page(comments=_nest(top, descendants, max_depth), next_cursor=next_cursor)
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One comment of the thread being assembled: its place in the tree and its answer node."""
+
+    id: int
+    parent_id: int | None
+    created_at: datetime
+    visible: bool
+    node: dict[str, Any]
+
+
+def _entry(row: ThreadRow) -> _Entry:
+    (id_, parent_id, status, deleted_at, html, name, website, avatar, likes, pinned, created_at,
+     edited_at) = row  # fmt: skip
+    visible = status is CommentStatus.APPROVED and deleted_at is None
+    node: dict[str, Any] = {
+        "id": id_,
+        "parent_id": parent_id,
+        "html": html,
+        "author_name": name,
+        "author_website": website,
+        "avatar": avatar,
+        "likes": likes,
+        "status": status.value,
+        "pinned": pinned,
+        "deleted": False,
+        "created_at": created_at.isoformat(),
+        "edited_at": edited_at.isoformat() if edited_at is not None else None,
+        "reply_count": 0,
+        "replies": [],
+    }
+    if not visible:  # a placeholder: the comment's place in the thread, nothing of its content
+        node.update(
+            html="",
+            author_name=None,
+            author_website=None,
+            avatar=None,
+            likes=0,
+            status=PLACEHOLDER_STATUS,
+            pinned=False,
+            deleted=True,
+            edited_at=None,
+        )
+    return _Entry(id_, parent_id, created_at, visible, node)
+
+
+def _nest(
+    top: list[ThreadRow], descendants: list[ThreadRow], max_depth: int
+) -> list[dict[str, Any]]:
+    """Build the nested answer without recursion (a reply chain may be thousands deep)."""
+    roots = [_entry(row) for row in top]
+    replies = sorted((_entry(row) for row in descendants), key=lambda e: (e.created_at, e.id))
+    children: dict[int | None, list[_Entry]] = {}
+    for entry in replies:
+        children.setdefault(entry.parent_id, []).append(entry)
+    # Visible comments below each comment. A reply always has a larger id than its parent, so
+    # walking ids downwards visits every child before its parent.
+    below: dict[int, int] = {}
+    for entry in sorted([*roots, *replies], key=lambda e: e.id, reverse=True):
+        total = below.get(entry.id, 0) + entry.visible
+        if entry.parent_id is not None:
+            below[entry.parent_id] = below.get(entry.parent_id, 0) + total
+
+    answer: list[dict[str, Any]] = []
+    # (entry, depth, the list its node goes into)
+    stack = [
+        (entry, 0, answer) for entry in reversed(roots) if entry.visible or below.get(entry.id, 0)
+    ]
+    while stack:
+        entry, depth, into = stack.pop()
+        node = entry.node
+        node["reply_count"] = below.get(entry.id, 0)
+        into.append(node)
+        if depth + 1 < max_depth:
+            stack.extend(
+                (kid, depth + 1, node["replies"])
+                for kid in reversed(children.get(entry.id, []))
+                if kid.visible or below.get(kid.id, 0) > 0
+            )
+        else:
+            # Its replies are at the last level: every visible reply below is shown there,
+            # oldest first, however deep it was written.
+            node["replies"] = [kid.node for kid in _subtree(children, entry.id) if kid.visible]
+    return answer
+
+
+def _subtree(children: dict[int | None, list[_Entry]], root: int) -> list[_Entry]:
+    """Every comment below ``root``, oldest first."""
+    found: list[_Entry] = []
+    pending = [root]
+    while pending:
+        kids = children.get(pending.pop(), [])
+        found.extend(kids)
+        pending.extend(kid.id for kid in kids)
+    return sorted(found, key=lambda e: (e.created_at, e.id))
