@@ -5,9 +5,9 @@
 
 In-process (Flask's test client, no network between client and app), on a temporary SQLite
 file, so the figures isolate the limiter's own work: one moving-window check per request, plus
-one Redis round trip with ``redis://``. Rounds alternate the three setups so that drift in the
-machine's load reaches all of them; the table shows the median of the rounds, in microseconds
-per request. The Redis keys it writes are deleted at the end.
+one Redis round trip with ``redis://``. Requests alternate one by one between the three setups,
+so drift in the machine's load reaches all of them alike; the table shows the median time per
+request in microseconds. The Redis keys it writes are deleted at the end.
 """
 
 from __future__ import annotations
@@ -47,22 +47,24 @@ def build(url: str, instance: Path, storage: str | None) -> Flask:
     return create_app(environ={}, **settings)
 
 
-def per_request(app: Flask, method: str, path: str, n: int) -> float:
-    client = app.test_client()
+def interleaved(apps: dict[str, Flask], method: str, path: str, n: int) -> dict[str, float]:
+    """Median µs per request of each app, requests interleaved one by one across the apps."""
+    clients = {name: app.test_client() for name, app in apps.items()}
     headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
-    for _ in range(50):  # warm up
-        client.open(path, method=method, headers=headers)
-    start = time.perf_counter()
-    for _ in range(n):
-        client.open(path, method=method, headers=headers)
-    return (time.perf_counter() - start) / n * 1e6
+    timings: dict[str, list[float]] = {name: [] for name in apps}
+    for round_ in range(n + 50):
+        for name, client in clients.items():
+            start = time.perf_counter()
+            client.open(path, method=method, headers=headers)
+            if round_ >= 50:  # the first ones warm up
+                timings[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1e6 for name, values in timings.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/2")
     parser.add_argument("--n", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-ratelimit-"))
@@ -75,19 +77,12 @@ def main() -> None:
         articles.put(session, key="bench", title="Bench")
         session.commit()
 
-    samples: dict[tuple[str, str], list[float]] = {}
-    for _ in range(args.rounds):
-        for route, (method, path) in ROUTES.items():
-            for name, app in apps.items():
-                cost = per_request(app, method, path, args.n)
-                samples.setdefault((route, name), []).append(cost)
-
-    print(f"µs per request, median of {args.rounds} rounds of {args.n} (in-process, SQLite)\n")
+    print(f"median µs per request of {args.n}, interleaved (in-process, SQLite)\n")
     print("| route | limits off | memory:// | redis:// |")
     print("|---|---|---|---|")
-    for route in ROUTES:
-        cells = [f"{statistics.median(samples[(route, name)]):.0f}" for name in setups]
-        print(f"| {route} | {' | '.join(cells)} |")
+    for route, (method, path) in ROUTES.items():
+        medians = interleaved(apps, method, path, args.n)
+        print(f"| {route} | {' | '.join(f'{medians[name]:.0f}' for name in setups)} |")
 
     client = redis.Redis.from_url(args.redis)
     keys = list(client.scan_iter("LIMITS:LIMITER/engagement/*"))
