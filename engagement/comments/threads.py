@@ -154,10 +154,11 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         raise bad
     try:
         moment = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise bad
+        if moment is None or moment.tzinfo is None:
+            raise bad
+        moment = moment.astimezone(UTC)  # years 1 and 9999 may overflow here
+    except (ValueError, OverflowError):
+        raise bad from None
     return [pinned, *middle, moment, last_id]
 
 

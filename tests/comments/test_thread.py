@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
@@ -323,6 +326,8 @@ def test_bad_sort_and_limit_are_400(app: Flask, client: FlaskClient) -> None:
         ("?limit=abc", "limit"),
         ("?limit=99999999999999999999", "limit"),
         ("?limit=1001", "limit"),
+        ("?limit=\u00b2", "limit"),
+        ("?limit=\u0663", "limit"),
         ("?cursor=not-a-cursor", "cursor"),
         ("?cursor=" + "A" * 500, "cursor"),
     ]:
@@ -336,3 +341,42 @@ def test_weak_etag_from_a_compressing_proxy_still_matches(app: Flask, client: Fl
     builders.comment(app)
     etag = client.get(URL).headers["ETag"]
     assert client.get(URL, headers={"If-None-Match": f"W/{etag}"}).status_code == 304
+
+
+def forge(*values: object) -> str:
+    raw = json.dumps(list(values)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        forge("oldest", False, "9999-12-31T23:59:59-14:00", 1),
+        forge("oldest", False, "0001-01-01T00:00:00+14:00", 1),
+        forge("oldest", False, "2026-01-01T00:00:00", 1),
+        forge("oldest", False, "yesterday", 1),
+        forge("oldest", False, 12345, 1),
+        forge("oldest", 0, "2026-01-01T00:00:00+00:00", 1),
+        forge("oldest", False, "2026-01-01T00:00:00+00:00", 2**31),
+        forge("oldest", False, "2026-01-01T00:00:00+00:00", True),
+        forge("oldest", False, "2026-01-01T00:00:00+00:00"),
+        forge("newest", False, "2026-01-01T00:00:00+00:00", 1),
+        forge({"a": 1}),
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        "\u00e9t\u00e9",
+    ],
+)
+def test_forged_cursor_is_400(app: Flask, client: FlaskClient, cursor: str) -> None:
+    builders.article(app)
+    response = client.get(URL, query_string={"cursor": cursor})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_cursor"
+
+
+def test_cursor_with_a_far_date_in_range_reads_an_empty_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    builders.article(app)
+    builders.comment(app)
+    cursor = forge("oldest", False, "9000-01-01T00:00:00+00:00", 1)
+    assert read(client, f"?cursor={cursor}")["comments"] == []

@@ -476,3 +476,25 @@ def test_container_attributes_choose_the_first_sort_and_skip_the_view(
     expect(widget.root.get_by_label("Sort by")).to_have_value("newest")
     expect(widget.counter).to_have_text("2 comments / 0 views")
     assert builders.counters(app, "archive") == (2, 0)
+
+
+def test_a_bot_filling_the_hidden_field_does_not_reach_readers(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    widget = open_demo(page, magazine, live_server)
+    widget.form.locator(".eg-trap input").fill("https://cheap-pills.example")
+    widget.post("Great article, visit my site.")
+    expect(widget.status).to_have_text(
+        "Thank you. Your comment will appear once a moderator has approved it."
+    )
+    expect(widget.comment("Great article")).to_have_count(0)
+    assert builders.counters(app, DEMO_KEY) == (0, 1)
+
+
+def test_a_language_without_messages_falls_back_to_english_words_and_numbers(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.article(app, key="portuguese")
+    builders.set_views(app, "portuguese", 12344)
+    page.goto(magazine.publish("/pt", embedding_page(live_server.url, "portuguese", lang="pt-BR")))
+    expect(Widget(page).counter).to_have_text("0 comments / 12,345 views")

@@ -133,7 +133,12 @@
         { credentials: "omit", mode: "cors" })
         .then(function (response) { return response.ok ? response.json() : { messages: {} }; })
         .catch(function () { return { messages: {} }; })
-        .then(function (catalog) { return new Speaker(locale, catalog.messages || {}); });
+        .then(function (catalog) {
+          // Words fell back to another language (no file for this one): format like them too.
+          var primary = function (tag) { return String(tag || "").split("-")[0].toLowerCase(); };
+          var formatting = !catalog.lang || primary(catalog.lang) === primary(locale) ? locale : catalog.lang;
+          return new Speaker(formatting, catalog.messages || {});
+        });
     }
     return catalogs[locale];
   }
