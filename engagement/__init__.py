@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engagement import config as settings
 from engagement.config import ConfigError
+from engagement.http import LazyCookieSessions
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -84,6 +85,7 @@ def _finish_config(app: Flask) -> None:
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
+    app.session_interface = LazyCookieSessions()
 
 
 def _development_secret(instance: Path) -> str:

@@ -7,10 +7,10 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, text
@@ -95,7 +95,7 @@ class QueuedWriterConnection(sqlite3.Connection):
         super().close()
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
+def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
     """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3."""
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
@@ -130,7 +130,7 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if pooled:
-        pooling = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        pooling = {"pool_pre_ping": ping, "pool_size": 5, "max_overflow": 10}
     return create_engine(url, **pooling)
 
 
@@ -138,6 +138,13 @@ def init_app(app: Flask) -> None:
     """Give the app its engine and session factory, and close each request's session."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["engagement.engine"] = engine
+    # The hot paths' pool (see ``raw``) pings no connection on checkout: that ping would be a
+    # round trip of its own on every page load; ``raw`` retries once on a dropped connection.
+    app.extensions["engagement.raw_engine"] = (
+        make_engine(app.config["DATABASE_URL"], ping=False)
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
     app.extensions["engagement.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
@@ -179,13 +186,45 @@ class RawConnection:
         try:
             cursor.execute(sql, params)
         except self.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(exc, self.dialect, sql, params) from exc
+            raise _wrapped(exc, self.dialect, sql, params, self.dbapi_connection) from exc
         return cursor
 
 
-def _wrapped(exc: Exception, dialect: Dialect, sql: str | None, params: Any) -> Exception:
+def _wrapped(
+    exc: Exception, dialect: Dialect, sql: str | None, params: Any, connection: Any = None
+) -> DBAPIError:
     """A driver's error as SQLAlchemy's class for it, which the error handlers know."""
-    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error)
+    wrapped = DBAPIError.instance(
+        sql,
+        params,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dialect.is_disconnect(exc, connection, None),  # type: ignore[arg-type]
+    )
+    assert isinstance(wrapped, DBAPIError)
+    return wrapped
+
+
+T = TypeVar("T")
+
+
+def raw(work: Callable[[RawConnection], T], *, writes: bool) -> T:
+    """``work`` run on a pooled DBAPI connection as one unit of work; its result.
+
+    Once, a connection the database has dropped (a restart, an idle timeout) is replaced and
+    ``work`` runs again, so ``work`` must be safe to repeat: a view is (its de-duplication
+    mark makes a repeat count nothing), and so is a read.
+    """
+    try:
+        with raw_transaction(writes=writes) as conn:
+            return work(conn)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("database connection dropped; retrying on a fresh one: %s", exc.orig)
+        current_app.extensions["engagement.raw_engine"].dispose()
+        with raw_transaction(writes=writes) as conn:
+            return work(conn)
 
 
 @contextmanager
@@ -196,7 +235,7 @@ def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
     use it only for work whose writes are each one self-contained statement. On SQLite a
     writing block is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
     """
-    engine_ = engine()
+    engine_: Engine = current_app.extensions["engagement.raw_engine"]
     try:
         pooled = engine_.raw_connection()
     except engine_.dialect.loaded_dbapi.Error as exc:
@@ -219,7 +258,9 @@ def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
         if not raw.postgres and dbapi_connection.in_transaction:
             dbapi_connection.commit()
     finally:
-        if raw.postgres:
+        if raw.postgres and dbapi_connection.closed:
+            pooled.invalidate()  # dropped by the server: never back into the pool
+        elif raw.postgres:
             dbapi_connection.autocommit = False
         pooled.close()
 

@@ -77,7 +77,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{request.param}_url"))
 
 
-def _empty_tables(app: Flask) -> None:
+def empty_tables(app: Flask) -> None:
+    """Delete every row, and close the app's database connections."""
     engine = app.extensions["engagement.engine"]
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
@@ -87,6 +88,7 @@ def _empty_tables(app: Flask) -> None:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
+    app.extensions["engagement.raw_engine"].dispose()
 
 
 def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
@@ -116,7 +118,7 @@ def settings() -> dict[str, Any]:
 def app(database_url: str, tmp_path: Path, settings: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(database_url, tmp_path, **settings)
     yield app
-    _empty_tables(app)
+    empty_tables(app)
 
 
 @pytest.fixture

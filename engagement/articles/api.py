@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -84,8 +85,7 @@ def counters() -> ResponseReturnValue:
         raise ApiError(400, "too_many_keys", f"At most {MAX_BATCH} keys per request.", "keys")
     for key in keys:
         article_key(key)
-    with database.raw_transaction(writes=False) as conn:
-        found = service.counters_for(conn, keys=keys)
+    found = database.raw(functools.partial(service.counters_for, keys=keys), writes=False)
     body = {key: counters.as_dict() for key, counters in found.items()}
     response = jsonify(counters=body)
     response.cache_control.public = True

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from engagement import openapi
+from engagement import openapi, sanitize
 from engagement.errors import ApiError, invalid
 from engagement.http import validated
 from engagement.models import ReportReason
@@ -80,6 +80,12 @@ class NewComment:
     author_email: str | None
     author_website: str | None
     parent_id: int | None
+    # Rendered when the comment is parsed, before any database work: under SQLite a write
+    # request holds the write lock from its first query to its commit.
+    html: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "html", sanitize.render(self.text))
 
 
 def _too_long(field: str, limit: int) -> ApiError:

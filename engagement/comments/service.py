@@ -195,7 +195,7 @@ def create(
         status=initial_status(db, article=article, new=new, visitor=visitor, screening=screening),
         spam_reasons=screening.reasons,
         text=new.text,
-        html=sanitize.render(new.text),
+        html=new.html,
         author_name=new.author_name,
         author_email=new.author_email,
         author_website=new.author_website,

@@ -95,13 +95,11 @@ def record(key: str) -> ResponseReturnValue:
         window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
         relaxed=current_app.config["VIEW_DURABILITY"] == "relaxed",
     )
-    with database.raw_transaction(writes=True) as conn:
-        result = record(conn)
+    result = database.raw(record, writes=True)
     if result is None:
         register_for_view(key, data)
         database.session().commit()
-        with database.raw_transaction(writes=True) as conn:
-            result = record(conn)
+        result = database.raw(record, writes=True)
         assert result is not None, "the article was registered just before"
     response = jsonify(comments=result.comments, views=result.views, counted=result.counted)
     response.cache_control.no_store = True

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.request import Request, urlopen
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
 
 from tests import builders
-from tests.conftest import ALLOWED_ORIGIN, LiveServer
+from tests.conftest import ALLOWED_ORIGIN, LiveServer, empty_tables, make_app
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
@@ -159,3 +162,28 @@ def test_views_count_with_strict_durability(app: Flask, client: FlaskClient) -> 
     assert view(client).json == {"comments": 0, "views": 1, "counted": True}
     assert view(client).json["counted"] is False
     assert builders.counters(app, "the-story") == (0, 1)
+
+
+@pytest.mark.postgres
+def test_a_view_survives_the_database_dropping_its_connections(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    app = make_app(postgres_url, tmp_path)
+    client = app.test_client()
+    try:
+        builders.article(app)
+        assert view(client, **{"User-Agent": BROWSER + " A"}).json["counted"] is True
+        # The server drops every connection of the service (a restart, an idle timeout).
+        engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        engine.dispose()
+        assert view(client, **{"User-Agent": BROWSER + " B"}).json["counted"] is True
+        assert builders.counters(app, "the-story") == (0, 2)
+    finally:
+        empty_tables(app)
