@@ -135,3 +135,13 @@ def set_website(app: Flask, comment_id: int, website: str) -> None:
         assert found is not None
         found.author_website = website
         db.commit()
+
+
+def pin(app: Flask, comment_id: int) -> None:
+    """Pin a comment to the top of its thread, as a moderator would."""
+    with app.app_context():
+        db = database.session()
+        found = comments.get(db, comment_id=comment_id)
+        assert found is not None
+        comments.set_pinned(db, comment=found, pinned=True)
+        db.commit()

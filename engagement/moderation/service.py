@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, TypeVarTuple
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
@@ -114,9 +114,14 @@ def queue(
     query = _in_queue(select(Comment, Article), queue, threshold=threshold).join(
         Article, Article.id == Comment.article_id
     )
-    if after_id is not None:
-        query = query.where(Comment.id > after_id)
-    rows = list(db.execute(query.order_by(Comment.id).limit(limit + 1)))
+    after = db.get(Comment, after_id) if after_id is not None else None
+    if after is not None:
+        query = query.where(
+            tuple_(Comment.created_at, Comment.id) > tuple_(after.created_at, after.id)
+        )
+    # (created_at, id) follows the index on (status, created_at): no sort of the whole queue.
+    query = query.order_by(Comment.created_at, Comment.id).limit(limit + 1)
+    rows = list(db.execute(query))
     next_after = rows[limit - 1][0].id if len(rows) > limit else None
     items = [QueueItem(comment=comment, article=article) for comment, article in rows[:limit]]
     attach_context(db, items)

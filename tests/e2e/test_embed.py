@@ -219,6 +219,7 @@ def open_demo(page: Page, magazine: Site, live_server: LiveServer) -> Widget:
     page.goto(magazine.publish_demo(live_server.url))
     widget = Widget(page)
     expect(widget.counter).not_to_be_empty()
+    expect(widget.root).not_to_have_attribute("aria-busy", "true")  # the thread is read
     return widget
 
 
@@ -498,3 +499,15 @@ def test_a_language_without_messages_falls_back_to_english_words_and_numbers(
     builders.set_views(app, "portuguese", 12344)
     page.goto(magazine.publish("/pt", embedding_page(live_server.url, "portuguese", lang="pt-BR")))
     expect(Widget(page).counter).to_have_text("0 comments / 12,345 views")
+
+
+def test_a_pinned_comment_comes_first_and_says_so(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.comment(app, DEMO_KEY, "First in time.")
+    pinned, _ = builders.comment(app, DEMO_KEY, "The editors' pick.")
+    builders.pin(app, pinned)
+    widget = open_demo(page, magazine, live_server)
+    first = widget.top_level().first
+    expect(first.locator(".eg-body")).to_have_text("The editors' pick.")
+    expect(first.locator(".eg-pinned")).to_have_text("Pinned")

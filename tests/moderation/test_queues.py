@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from engagement.models import CommentStatus
 from tests import builders
+from tests.comments.test_thread import counted_statements
 from tests.moderation.conftest import comment_row
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -154,3 +155,22 @@ def test_guest_fields_are_escaped_on_every_moderation_page(
         assert 'href="javascript:' not in body, path
     queue = moderator.get("/moderation/queues/pending").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in queue
+
+
+def queue_statements(app: Flask, client: FlaskClient, headers: dict[str, str]) -> int:
+    with counted_statements(app) as statements:
+        assert client.get("/api/v1/moderation/queues/reported", headers=headers).status_code == 200
+    return len(statements)
+
+
+def test_a_queue_page_takes_the_same_number_of_queries_whatever_its_size(
+    app: Flask, client: FlaskClient
+) -> None:
+    story = builders.article(app)
+    parent = comment_row(app, story.id, status=CommentStatus.APPROVED)
+    headers = {"Authorization": f"Bearer {builders.api_token(app)}"}
+    comment_row(app, story.id, parent_id=parent, visitor="a" * 64, reports=3)
+    one = queue_statements(app, client, headers)
+    for index in range(20):
+        comment_row(app, story.id, parent_id=parent, visitor=f"{index:064d}", reports=3)
+    assert queue_statements(app, client, headers) == one
