@@ -139,10 +139,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LIMIT_LOGIN", _rate, "10 per 15 minutes", "Moderator login attempts per client."),
     Setting(
-        "SPAM_HONEYPOT_FIELD",
-        _str,
-        "url",
-        "Body field the widget hides from people; a comment that fills it is spam (empty: off).",
+        "SPAM_HONEYPOT",
+        _bool,
+        True,
+        "A comment that fills the hidden body field `url` (the widget's trap for bots) is spam.",
     ),
     Setting("SPAM_MAX_LINKS", _int, 2, "A comment with more links than this is suspicious."),
     Setting(

@@ -46,6 +46,8 @@ DUPLICATE_MIN_CHARS = 30
 # A scheme or a bare www. host: one link in Markdown ([a](https://b)) counts once.
 _LINK = re.compile(r"https?://|(?<![\w./@])www\.", re.IGNORECASE)
 EXTENSION = "engagement.blocklist"
+# The comment body field the widget renders out of sight; a comment field people never fill.
+HONEYPOT_FIELD = "url"
 
 
 class Verdict(enum.StrEnum):
@@ -143,8 +145,7 @@ def init_app(app: Flask) -> None:
 
 def honeypot_value(body: Mapping[str, Any]) -> str | None:
     """What the body carries in the honeypot field (people never see it, so never fill it)."""
-    field = current_app.config["SPAM_HONEYPOT_FIELD"]
-    value = body.get(field) if field else None
+    value = body.get(HONEYPOT_FIELD) if current_app.config["SPAM_HONEYPOT"] else None
     if value is None or value == "" or value is False:
         return None
     return str(value)[:200]

@@ -196,7 +196,7 @@ def create(key: str) -> ResponseReturnValue:
         201 when the comment is visible at once, 202 when it waits for moderation. The answer
         carries the edit secret: send it as X-Edit-Token to edit or delete the comment within
         ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES. Unknown fields are ignored, except the honeypot
-        (ENGAGEMENT_SPAM_HONEYPOT_FIELD, default `url`), which people leave empty. A comment the
+        `url` (the widget's hidden trap for bots), which people leave empty. A comment the
         spam screening holds or files away is answered like any comment waiting for moderation.
         403 `banned` for a banned poster; 429 `rate_limited` beyond ENGAGEMENT_LIMIT_COMMENTS.
       parameters:

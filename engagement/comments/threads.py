@@ -59,20 +59,16 @@ def thread_article(*, key: str) -> Article | None:
     """The article whose thread is asked for (a detached copy, read-only), or None.
 
     This is the one query of a thread read answered from the cache, so it runs on a pooled
-    DBAPI connection directly: SQLAlchemy's connection and session machinery cost several
-    times the query itself. It is read before any comment, so a cached answer is never older
-    than the ``thread_version`` it is stored under.
+    DBAPI connection directly (``db.raw``): SQLAlchemy's connection and session machinery
+    cost several times the query itself. It is read before any comment, so a cached answer is
+    never older than the ``thread_version`` it is stored under.
     """
-    engine = database.engine()
-    sql, positional = _article_sql(engine.dialect)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql, (key,) if positional else {"key": key})
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()
+
+    def read(conn: database.RawConnection) -> Any:
+        sql, positional = _article_sql(conn.dialect)
+        return conn.execute(sql, (key,) if positional else {"key": key}).fetchone()
+
+    row = database.raw(read, writes=False)
     if row is None:
         return None
     values = dict(zip(_ARTICLE_COLUMNS, row, strict=True))

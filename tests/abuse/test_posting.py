@@ -76,6 +76,14 @@ def test_each_signal_keeps_the_comment_from_readers_with_its_reason(
     assert builders.counters(app, "the-story") == (0, 0)
 
 
+def test_with_the_honeypot_off_the_field_is_ignored(app: Flask, client: FlaskClient) -> None:
+    app.config["SPAM_HONEYPOT"] = False
+    builders.article(app)
+    response = post(client, url="http://bots.example")
+    assert response.status_code == 201
+    assert stored(app, response) == (CommentStatus.APPROVED, None)
+
+
 def test_the_same_text_twice_from_one_visitor_holds_the_second(
     app: Flask, client: FlaskClient
 ) -> None:

@@ -380,3 +380,20 @@ def test_cursor_with_a_far_date_in_range_reads_an_empty_page(
     builders.comment(app)
     cursor = forge("oldest", False, "9000-01-01T00:00:00+00:00", 1)
     assert read(client, f"?cursor={cursor}")["comments"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/articles/the-story/comments"),
+        ("post", "/api/v1/articles/the-story/comments"),
+        ("post", "/api/v1/comments/1/likes"),
+    ],
+)
+def test_comment_routes_answer_503_not_500_when_the_database_is_down(
+    tmp_path: Path, method: str, path: str
+) -> None:
+    down = make_app("postgresql://nobody@127.0.0.1:9/nowhere", tmp_path)
+    response = getattr(down.test_client(), method)(path, json={"text": "Hello."})
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "database_unavailable"

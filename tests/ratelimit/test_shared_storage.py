@@ -20,8 +20,6 @@ from tests import builders
 from tests.conftest import make_app
 from tests.ratelimit.conftest import OwnRedis
 
-pytestmark = pytest.mark.redis
-
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
 
 
@@ -46,6 +44,7 @@ def alternate(first: Flask, second: Flask, times: int) -> list[int]:
     return [view(first if i % 2 == 0 else second).status_code for i in range(times)]
 
 
+@pytest.mark.redis
 def test_two_instances_sharing_redis_hold_the_limit_in_total(
     app: Flask, tmp_path: Path, database_url: str, redis_url: str
 ) -> None:
@@ -101,6 +100,16 @@ def test_redis_stopped_mid_run_under_refuse_pauses_writes_with_503(
     assert refused.json["error"]["code"] == "rate_limit_unavailable"
     assert refused.headers["Retry-After"] == "5"
     assert service.test_client().get("/api/v1/articles/the-story").status_code == 200
+
+
+@pytest.mark.parametrize(("policy", "status"), [("memory", 200), ("refuse", 503)])
+def test_a_service_started_while_redis_is_down_answers_by_its_policy(
+    app: Flask, tmp_path: Path, database_url: str, policy: str, status: int
+) -> None:
+    builders.article(app)
+    nowhere = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
+    service = limited_app(database_url, tmp_path, nowhere, RATELIMIT_FALLBACK=policy)
+    assert view(service).status_code == status
 
 
 def test_limits_are_shared_again_once_redis_answers_again(
