@@ -235,8 +235,9 @@ def comment_page(comment_id: int) -> ResponseReturnValue:
     if comment is None:
         abort(404)
     log = audit.entries(db, wanted=audit.AuditFilter(comment_id=comment_id))
+    ban = bans.active_ban_for(db, email=comment.author_email, visitor=comment.visitor)
     return render_template(
-        "moderation/comment.html", item=service.item_for(db, comment=comment), log=log
+        "moderation/comment.html", item=service.item_for(db, comment=comment), log=log, ban=ban
     )
 
 

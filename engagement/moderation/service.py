@@ -46,7 +46,7 @@ class Queue(enum.StrEnum):
 
 @dataclass(frozen=True)
 class AuthorHistory:
-    """What became of the author's comments so far (by their stable visitor hash)."""
+    """What became of the author's comments so far (see ``author_key``)."""
 
     approved: int = 0
     pending: int = 0
@@ -129,7 +129,8 @@ def queue(
 
 
 def attach_context(db: Session, items: list[QueueItem]) -> None:
-    """Fill in each item's parent comment, open reports and author history (three queries)."""
+    """Fill in each item's parent comment, open reports and author history (at most four
+    queries)."""
     if not items:
         return
     parent_ids = {item.comment.parent_id for item in items if item.comment.parent_id}
@@ -149,27 +150,45 @@ def attach_context(db: Session, items: list[QueueItem]) -> None:
         .order_by(Report.id)
     ):
         reports[report.comment_id].append(report)
-    histories = author_histories(db, visitors=[item.comment.visitor for item in items])
+    histories = author_histories(db, comments=[item.comment for item in items])
     for item in items:
         item.parent = parents.get(item.comment.parent_id) if item.comment.parent_id else None
         item.reports = reports[item.comment.id]
-        item.history = histories.get(item.comment.visitor, AuthorHistory())
+        item.history = histories.get(author_key(item.comment), AuthorHistory())
 
 
-def author_histories(db: Session, *, visitors: Iterable[str]) -> dict[str, AuthorHistory]:
-    """For each author (visitor hash), how many of their comments ended in each status."""
-    wanted = set(visitors)
-    if not wanted:
-        return {}
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    rows = db.execute(
-        select(Comment.visitor, Comment.status, func.count())
-        .where(Comment.visitor.in_(wanted))
-        .group_by(Comment.visitor, Comment.status)
-    )
-    for visitor, status, count in rows:
-        counts[visitor][CommentStatus(status).value] = int(count)
-    return {visitor: AuthorHistory(**found) for visitor, found in counts.items()}
+def author_key(comment: Comment) -> tuple[str, str]:
+    """Who wrote a comment: their email when they gave one, else their visitor hash.
+
+    The same rule first-time moderation uses to decide whether a commenter was approved before.
+    """
+    if comment.author_email:
+        return ("email", comment.author_email)
+    return ("visitor", comment.visitor)
+
+
+def author_histories(
+    db: Session, *, comments: Iterable[Comment]
+) -> dict[tuple[str, str], AuthorHistory]:
+    """For each author (see ``author_key``), how many of their comments are in each status."""
+    chosen = list(comments)
+    emails = {c.author_email for c in chosen if c.author_email is not None}
+    visitors = {c.visitor for c in chosen if not c.author_email}
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for kind, column, wanted in (
+        ("email", Comment.author_email, emails),
+        ("visitor", Comment.visitor, visitors),
+    ):
+        if not wanted:
+            continue
+        rows = db.execute(
+            select(column, Comment.status, func.count())
+            .where(column.in_(wanted))
+            .group_by(column, Comment.status)
+        )
+        for who, status, count in rows:
+            counts[(kind, str(who))][CommentStatus(status).value] = int(count)
+    return {key: AuthorHistory(**found) for key, found in counts.items()}
 
 
 def article_state(article: Article) -> dict[str, Any]:

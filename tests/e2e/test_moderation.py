@@ -151,3 +151,24 @@ def test_a_wrong_password_is_explained_and_logout_ends_the_session(
     moderation.log_out()
     page.goto(f"{live_server.url}/moderation/")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def test_select_all_and_reject_in_bulk_with_the_keyboard(
+    moderator_page: Page, live_server: LiveServer, app: Flask
+) -> None:
+    builders.article(app, moderation=ModerationMode.PRE)
+    for text in ("First bad one", "Second bad one"):
+        builders.comment(app, text=text)
+    make_moderator(app, "mia")
+    moderation = ModerationPages(moderator_page, live_server.url)
+    moderation.log_in("mia", PASSWORD)
+    moderation.open("Pending")
+    select_all = moderator_page.get_by_label("All on this page")
+    select_all.focus()
+    moderator_page.keyboard.press("Space")
+    expect(moderator_page.locator("input[name=ids]:checked")).to_have_count(2)
+    moderator_page.get_by_label("Reason (optional)").fill("off topic")
+    moderator_page.get_by_role("button", name="Reject selected").click()
+    expect(moderation.flash).to_contain_text("reject: 2 comments")
+    expect(moderation.queue_size("pending")).to_have_text("0")
+    assert builders.counters(app, "the-story") == (0, 0)

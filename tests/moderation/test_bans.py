@@ -159,3 +159,15 @@ def test_ban_author_from_the_queue_page(
     assert response.status_code == 303
     assert len(stored_bans(app)) == 1
     assert "Spam spam" not in moderator.get("/moderation/queues/pending").get_data(as_text=True)
+
+
+def test_the_comment_page_says_when_its_author_is_banned(
+    app: Flask, client: FlaskClient, moderator: FlaskClient, cms: Cms
+) -> None:
+    builders.article(app)
+    comment_id = post_as_reader(client, "Rude").json["comment"]["id"]
+    page = moderator.get(f"/moderation/comments/{comment_id}").get_data(as_text=True)
+    assert 'id="author-banned"' not in page
+    cms.act(comment_id, "ban-author", reason="rude", days=3)
+    page = moderator.get(f"/moderation/comments/{comment_id}").get_data(as_text=True)
+    assert 'id="author-banned"' in page and "rude" in page

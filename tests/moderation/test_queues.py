@@ -64,8 +64,9 @@ def test_an_item_carries_article_parent_reports_signals_and_history(
 ) -> None:
     story = builders.article(app, title="Budget")
     parent = comment_row(app, story.id, status=CommentStatus.APPROVED, text="The parent")
-    comment_row(app, story.id, status=CommentStatus.APPROVED, visitor="b" * 64)
-    comment_row(app, story.id, status=CommentStatus.REJECTED, visitor="b" * 64)
+    troll = "troll@example.com"
+    comment_row(app, story.id, status=CommentStatus.APPROVED, author_email=troll)
+    comment_row(app, story.id, status=CommentStatus.REJECTED, author_email=troll)
     reply = comment_row(
         app,
         story.id,
@@ -174,3 +175,16 @@ def test_a_queue_page_takes_the_same_number_of_queries_whatever_its_size(
     for index in range(20):
         comment_row(app, story.id, parent_id=parent, visitor=f"{index:064d}", reports=3)
     assert queue_statements(app, client, headers) == one
+
+
+def test_the_author_history_follows_the_email_when_given(app: Flask, client: FlaskClient) -> None:
+    story = builders.article(app)
+    comment_row(app, story.id, status=CommentStatus.SPAM, author_email="a@example.com")
+    comment_row(app, story.id, status=CommentStatus.APPROVED, visitor="c" * 64)
+    comment_row(app, story.id, author_email="a@example.com", visitor="c" * 64)
+    comment_row(app, story.id, visitor="c" * 64)
+    items = api(client, app, "/api/v1/moderation/queues/pending")["comments"]
+    assert [item["author_history"] for item in items] == [
+        {"approved": 0, "pending": 1, "rejected": 0, "spam": 1},
+        {"approved": 1, "pending": 2, "rejected": 0, "spam": 0},
+    ]
