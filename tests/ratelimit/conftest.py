@@ -4,6 +4,7 @@ their own they may stop and start."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,9 +15,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from engagement import ratelimit
-from tests.conftest import REDIS_URL, require
+from tests.conftest import REDIS_URL, REQUIRE_SERVICES, require
 
-OUTAGE_PORT = 6390
 NO_RETRY = Retry(NoBackoff(), 0)
 
 
@@ -38,6 +38,13 @@ def redis_url() -> str:
     return url
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now, so parallel test runs never share a server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class OwnRedis:
     """A throw-away Redis this test may stop and start at will."""
 
@@ -48,7 +55,10 @@ class OwnRedis:
     def start(self) -> None:
         server = shutil.which("redis-server")
         if server is None:
-            pytest.skip("redis-server is not installed")
+            message = "redis-server is not installed: the outage tests start their own"
+            if REQUIRE_SERVICES:
+                pytest.fail(message)
+            pytest.skip(message)
         subprocess.run(
             [server, "--port", str(self.port), "--save", "", "--daemonize", "yes"], check=True
         )
@@ -77,8 +87,7 @@ class OwnRedis:
 
 @pytest.fixture
 def own_redis() -> Iterator[OwnRedis]:
-    server = OwnRedis(OUTAGE_PORT)
-    server.stop()
+    server = OwnRedis(free_port())
     server.start()
     yield server
     server.stop()

@@ -1,7 +1,7 @@
 """Limits counted in Redis hold across processes; when Redis stops, the configured policy holds.
 
 These tests need ``ENGAGEMENT_TEST_REDIS_URL`` for the shared case, and start a Redis of their
-own (``redis-server`` on port 6390) for the outage, so the shared one is never stopped.
+own (``redis-server`` on a free port) for the outage, so the shared one is never stopped.
 """
 
 from __future__ import annotations
