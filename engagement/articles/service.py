@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -18,16 +17,9 @@ from engagement.models import Article, ModerationMode, utcnow
 _UNSET: Any = object()
 
 
-@dataclass(frozen=True)
-class Counters:
+class Counters(TypedDict):
     comments: int
     views: int
-
-    def as_dict(self) -> dict[str, int]:
-        return {"comments": self.comments, "views": self.views}
-
-
-ZERO = Counters(comments=0, views=0)
 
 
 def get(db: Session, *, key: str) -> Article | None:
@@ -111,8 +103,9 @@ def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, Count
         placeholders = ",".join("?" * len(wanted))
         sql = f"SELECT key, comment_count, view_count FROM articles WHERE key IN ({placeholders})"
         rows = conn.execute(sql, wanted).fetchall()
+    # Plain dicts, ready for JSON: a page asks for dozens of articles on every load.
     found = {key: Counters(comments=comments, views=views) for key, comments, views in rows}
-    return {key: found.get(key, ZERO) for key in wanted}
+    return {key: found.get(key) or Counters(comments=0, views=0) for key in wanted}
 
 
 def as_json(article: Article) -> dict[str, Any]:
