@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement.comments import service
+from engagement.errors import ApiError
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
 from tests import builders
 
@@ -140,3 +141,34 @@ def test_counter_stays_exact_through_a_mixed_history(app: Flask, client: FlaskCl
     apply(app, b, lambda db, x: service.set_status(db, comment=x, status=SPAM))
     apply(app, c, lambda db, x: service.set_pinned(db, comment=x, pinned=True))
     assert builders.counters(app, "the-story")[0] == 2 == shown(client)
+
+
+def test_counter_equals_the_thread_through_a_long_random_history(
+    app: Flask, client: FlaskClient
+) -> None:
+    import random
+
+    builders.article(app)
+    rng = random.Random(7)
+    made: list[int] = []
+    statuses = [APPROVED, PENDING, REJECTED, SPAM]
+    for step in range(60):
+        choice = rng.random()
+        if choice < 0.35 or not made:
+            parent = rng.choice(made) if made and rng.random() < 0.5 else None
+            try:
+                comment_id, _ = builders.comment(app, text=f"step {step}", parent_id=parent)
+            except ApiError as refused:  # the parent is hidden by now: replying is refused
+                assert refused.code == "invalid_parent"
+                continue
+            made.append(comment_id)
+        else:
+            target = rng.choice(made)
+            verbs: list[Callable[[Session, Comment], None]] = [
+                lambda db, c: service.set_status(db, comment=c, status=rng.choice(statuses)),
+                lambda db, c: service.delete(db, comment=c),
+                lambda db, c: service.restore(db, comment=c),
+                lambda db, c: service.set_pinned(db, comment=c, pinned=rng.random() < 0.5),
+            ]
+            apply(app, target, rng.choice(verbs))
+        assert builders.counters(app, "the-story")[0] == shown(client), f"after step {step}"
