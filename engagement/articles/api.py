@@ -109,9 +109,7 @@ def read(key: str) -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/Article"}
         404: {$ref: "#/components/responses/Error"}
     """
-    article = service.get(database.session(), key=article_key(key))
-    if article is None:
-        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+    article = service.require(database.session(), key=article_key(key))
     response = jsonify(service.as_json(article))
     response.cache_control.no_cache = True
     return conditional(response, etag_for(response.get_data()))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement.db import RawConnection
+from engagement.errors import ApiError
 from engagement.models import Article, ModerationMode, utcnow
 
 _UNSET: Any = object()
@@ -25,6 +26,19 @@ class Counters(TypedDict):
 def get(db: Session, *, key: str) -> Article | None:
     """The article with this key, or None."""
     return db.scalar(select(Article).where(Article.key == key))
+
+
+def not_found(key: str) -> ApiError:
+    """The 404 every route gives for an article key nobody registered."""
+    return ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+
+
+def require(db: Session, *, key: str) -> Article:
+    """The article with this key, or the 404 for an unknown key."""
+    article = get(db, key=key)
+    if article is None:
+        raise not_found(key)
+    return article
 
 
 def get_or_create(db: Session, *, key: str, title: str = "", url: str | None = None) -> Article:

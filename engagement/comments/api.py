@@ -146,7 +146,7 @@ def thread(key: str) -> ResponseReturnValue:
 
     article = threads.thread_article(key=key)
     if article is None:
-        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+        raise articles.not_found(key)
     head = _encode(articles.as_json(article))
     etag = etag_for(head, article.thread_version, sort, cursor, limit)
     # If-None-Match compares weakly: a proxy that compresses the answer marks its ETag weak.
@@ -181,7 +181,7 @@ def _article_for_posting(db: Session, key: str) -> Article:
     if article is not None:
         return article
     if not from_allowed_origin():
-        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+        raise articles.not_found(key)
     return articles.get_or_create(db, key=key)
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -130,8 +130,3 @@ def harden(response: Response) -> Response:
 def check_csrf() -> None:
     """Refuse (400) a form post without this session's CSRF token."""
     csrf.protect()
-
-
-def request_is_write() -> bool:
-    """Whether the current request may change state."""
-    return request.method not in database.SAFE_METHODS

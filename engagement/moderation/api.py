@@ -377,9 +377,7 @@ def article(key: str) -> ResponseReturnValue:
     key = article_key(key)
     data = validated(ArticleModerationIn, json_body())
     db = database.session()
-    found = service.articles.get(db, key=key)
-    if found is None:
-        raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+    found = service.articles.require(db, key=key)
     fields = data.model_fields_set
     if "moderation" in fields and data.moderation != found.moderation:
         service.set_article_mode(

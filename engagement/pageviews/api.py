@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field, HttpUrl
 from engagement import db as database
 from engagement import openapi, ratelimit
 from engagement.articles import service as articles
-from engagement.errors import ApiError
 from engagement.http import article_key, json_body, validated
 from engagement.models import utcnow
 from engagement.origins import from_allowed_origin
@@ -39,12 +38,7 @@ class ViewOut(BaseModel):
 def register_for_view(key: str, data: ViewIn) -> None:
     """Register an unknown article on its first view, for an allowed origin only."""
     if not from_allowed_origin():
-        raise ApiError(
-            404,
-            "article_not_found",
-            f"No article with key {key!r}; register it from the CMS or allow this origin.",
-            "key",
-        )
+        raise articles.not_found(key)
     url = str(data.url) if data.url else None
     articles.get_or_create(database.session(), key=key, title=data.title, url=url)
 
@@ -81,9 +75,7 @@ def record(key: str) -> ResponseReturnValue:
     key = article_key(key)
     data = validated(ViewIn, json_body(optional=True))
     if visitors.is_crawler(request.headers.get("User-Agent", "")) or visitors.is_prefetch():
-        article = articles.get(database.session(), key=key)
-        if article is None:
-            raise ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+        article = articles.require(database.session(), key=key)
         return jsonify(comments=article.comment_count, views=article.view_count, counted=False)
 
     now = utcnow()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Dialect, delete, select
+from sqlalchemy import Dialect, delete
 from sqlalchemy.orm import Session
 
 from engagement.db import RawConnection
@@ -143,13 +143,3 @@ def prune_marks(db: Session, *, before: datetime) -> int:
     """Delete de-duplication marks that can no longer stop a view; returns how many."""
     result = db.execute(delete(ViewMark).where(ViewMark.seen_at <= before))
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def daily_views(db: Session, *, article_id: int, since: datetime) -> list[tuple[str, int]]:
-    """Views per day of one article since a date, oldest first."""
-    rows = db.execute(
-        select(DailyViews.day, DailyViews.views)
-        .where(DailyViews.article_id == article_id, DailyViews.day >= since.date())
-        .order_by(DailyViews.day)
-    )
-    return [(day.isoformat(), views) for day, views in rows]
