@@ -118,8 +118,13 @@ def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock at BEGIN: concurrent writers queue on busy_timeout
             # instead of failing with "database is locked" when a reader upgrades to a writer.
-            # Requests that may write (every method but GET/HEAD/OPTIONS) take it up front.
-            writes = has_request_context() and request.method not in SAFE_METHODS
+            # Requests that may write (every method but GET/HEAD/OPTIONS) take it up front,
+            # except in the read transactions they open with ``reading``.
+            writes = (
+                has_request_context()
+                and request.method not in SAFE_METHODS
+                and not g.get("db_reading", False)
+            )
             if writes:
                 dbapi_conn = conn.connection.dbapi_connection
                 if isinstance(dbapi_conn, QueuedWriterConnection):
@@ -159,6 +164,30 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["engagement.sessionmaker"]()
     return g.db_session  # type: ignore[no-any-return]
+
+
+@contextmanager
+def reading(db: Session) -> Iterator[Session]:
+    """Run the block's queries in a read transaction of their own, ended when the block ends.
+
+    SQLite admits one writer at a time, and a request that writes holds that lock from its
+    transaction's first statement to its commit. A write that must first look several things
+    up (a comment post: its article, parent, bans, duplicates) reads them here, so other
+    writers wait only for the writes. What was read may change before the write transaction
+    begins; use it only where acting on a moment-old answer is as right as on a fresh one.
+    Objects loaded in the block stay usable afterwards (sessions do not expire on commit).
+    """
+    if db.in_transaction():
+        raise RuntimeError("reading() must begin the session's transaction, not join one")
+    g.db_reading = True
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        g.db_reading = False
+    db.commit()
 
 
 def _close_session(_exc: BaseException | None) -> None:

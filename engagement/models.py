@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from engagement.db import Base
 
@@ -31,6 +32,11 @@ KEY_MAX = 200
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def digest_of(text: str) -> str:
+    """A comment text's digest (``Comment.text_digest``): equal texts, equal digests."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
@@ -155,6 +161,8 @@ class Comment(Base):
         _enum(CommentStatus), default=CommentStatus.APPROVED
     )
     text: Mapped[str] = mapped_column(Text)
+    # Digest of ``text``, kept by ``_digest``: finds identical texts through an index.
+    text_digest: Mapped[str | None] = mapped_column(String(32))
     html: Mapped[str] = mapped_column(Text)
     author_name: Mapped[str | None] = mapped_column(String(100))
     author_email: Mapped[str | None] = mapped_column(String(254))
@@ -180,7 +188,13 @@ class Comment(Base):
         Index("ix_comments_status_created_at", "status", "created_at"),
         Index("ix_comments_visitor", "visitor"),
         Index("ix_comments_author_email", "author_email"),
+        Index("ix_comments_text_digest_created_at", "text_digest", "created_at"),
     )
+
+    @validates("text")
+    def _digest(self, _key: str, text: str) -> str:
+        self.text_digest = digest_of(text)
+        return text
 
     @property
     def visible(self) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engagement import db as database
 from engagement import tokens
@@ -64,7 +66,7 @@ def comment(
             author_website=None,
             parent_id=parent_id,
         )
-        created = comments.create(db, article=article, new=new, visitor=visitor)
+        created = comments.save(db, comments.prepare(db, article=article, new=new, visitor=visitor))
         if status is not None and status is not created.comment.status:
             comments.set_status(db, comment=created.comment, status=status)
         db.commit()
@@ -145,3 +147,19 @@ def pin(app: Flask, comment_id: int) -> None:
         assert found is not None
         comments.set_pinned(db, comment=found, pinned=True)
         db.commit()
+
+
+@contextmanager
+def recorded_statements(app: Flask) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement the app's engine runs inside the block, with its parameters."""
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    engine = app.extensions["engagement.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -9,10 +9,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from engagement import db as database
 from engagement.db import Base
+from engagement.models import digest_of
 from tests.conftest import POSTGRES_URL, _reset_postgres, require
 
 
@@ -70,5 +71,36 @@ def test_models_do_not_drift_from_migrations(empty_database: str) -> None:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_gives_existing_comments_their_text_digest(empty_database: str) -> None:
+    """Comments stored before the digest existed are found as duplicates after the upgrade."""
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0001")
+    engine = database.make_engine(empty_database, pooled=False)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO articles (id, key, title, comments_open, view_count,"
+                    " comment_count, thread_version, created_at, updated_at)"
+                    " VALUES (1, 'the-story', '', true, 0, 1, 1, :now, :now)"
+                ),
+                {"now": "2026-11-01 10:00:00+00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO comments (article_id, status, text, html, avatar, visitor,"
+                    " likes, pinned, created_at)"
+                    " VALUES (1, 'approved', :text, '', '', 'v', 0, false, :now)"
+                ),
+                {"text": "Written before the upgrade", "now": "2026-11-01 10:00:00+00:00"},
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT text_digest FROM comments")).scalar_one()
+        assert stored == digest_of("Written before the upgrade")
     finally:
         engine.dispose()

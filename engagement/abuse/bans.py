@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engagement.errors import ApiError, invalid
@@ -68,7 +68,7 @@ def is_active(ban: Ban, *, now: datetime | None = None) -> bool:
     return ban.revoked_at is None and (ban.expires_at is None or ban.expires_at > moment)
 
 
-def _active(now: datetime) -> Any:
+def _active(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return and_(Ban.revoked_at.is_(None), or_(Ban.expires_at.is_(None), Ban.expires_at > now))
 
 
@@ -128,6 +128,23 @@ def list(db: Session, *, active_only: bool = True, now: datetime | None = None) 
     return db.scalars(query).all()
 
 
+# Built once: every comment post runs it. A trait the poster did not give is None, and
+# ``value = NULL`` matches no ban.
+_BANS_FOR_POSTER = (
+    select(Ban)
+    .where(
+        _active(bindparam("now")),
+        or_(
+            Ban.kind == BanKind.NETWORK,
+            and_(Ban.kind == BanKind.EMAIL, Ban.value == bindparam("email")),
+            and_(Ban.kind == BanKind.VISITOR, Ban.value == bindparam("visitor")),
+            and_(Ban.kind == BanKind.NAME, Ban.value == bindparam("name")),
+        ),
+    )
+    .order_by(Ban.id)
+)
+
+
 def active_ban_for(
     db: Session,
     *,
@@ -138,18 +155,14 @@ def active_ban_for(
     now: datetime | None = None,
 ) -> Ban | None:
     """The oldest active ban matching any of these traits of a poster, or None."""
-    wanted = [Ban.kind == BanKind.NETWORK]
+    params: dict[str, Any] = {"now": now or utcnow()}
     for kind, raw in ((BanKind.EMAIL, email), (BanKind.VISITOR, visitor), (BanKind.NAME, name)):
-        if raw and raw.strip():
-            try:
-                wanted.append(and_(Ban.kind == kind, Ban.value == normalize(kind, raw)))
-            except ApiError:
-                continue  # a value no ban can have
-    candidates = db.scalars(
-        select(Ban).where(_active(now or utcnow()), or_(*wanted)).order_by(Ban.id)
-    )
+        try:
+            params[kind.value] = normalize(kind, raw) if raw and raw.strip() else None
+        except ApiError:
+            params[kind.value] = None  # a value no ban can have
     client = _address(address)
-    for candidate in candidates:
+    for candidate in db.scalars(_BANS_FOR_POSTER, params):
         if candidate.kind is not BanKind.NETWORK:
             return candidate
         if client is not None and client in ipaddress.ip_network(candidate.value):

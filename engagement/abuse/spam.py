@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
 from engagement.config import ConfigError
 from engagement.errors import ApiError
-from engagement.models import Ban, Comment, utcnow
+from engagement.models import Ban, Comment, digest_of, utcnow
 
 # How much each signal adds to the score. With the default thresholds (3: pending, 10: spam)
 # any one signal holds a comment for a moderator, and a honeypot, a ban or two blocklisted
@@ -163,15 +163,30 @@ def _blocklisted(post: Post) -> list[Signal]:
     return [Signal("blocklist", found.label) for found in terms if found.pattern.search(haystack)]
 
 
+# Built once: a post runs it on every submission (the index on the digest finds the rows).
+_SAME_TEXT = (
+    select(Comment.visitor)
+    .where(
+        Comment.text_digest == bindparam("digest"),
+        Comment.text == bindparam("text"),
+        Comment.created_at >= bindparam("since"),
+        Comment.id != bindparam("exclude"),
+    )
+    .limit(100)
+)
+
+
 def _duplicates(db: Session, post: Post, now: datetime, exclude: int | None) -> list[Signal]:
     minutes = current_app.config["SPAM_DUPLICATE_MINUTES"]
     if not minutes or len(post.text) < DUPLICATE_MIN_CHARS:
         return []
-    since = now - timedelta(minutes=minutes)
-    query = select(Comment.visitor).where(Comment.text == post.text, Comment.created_at >= since)
-    if exclude is not None:
-        query = query.where(Comment.id != exclude)
-    posters = set(db.scalars(query.limit(100)))
+    params = {
+        "digest": digest_of(post.text),
+        "text": post.text,
+        "since": now - timedelta(minutes=minutes),
+        "exclude": exclude or 0,  # no comment has id 0
+    }
+    posters = set(db.scalars(_SAME_TEXT, params))
     found = []
     if post.visitor in posters:
         found.append(Signal("duplicate_visitor", f"same text by this visitor within {minutes} min"))

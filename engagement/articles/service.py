@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -23,9 +23,22 @@ class Counters(TypedDict):
     views: int
 
 
+# Built once: statements every post or moderation request runs.
+_BY_KEY = select(Article).where(Article.key == bindparam("key"))
+_BUMP_THREAD = (
+    update(Article)
+    .where(Article.id == bindparam("article_id"))
+    .values(
+        comment_count=Article.comment_count + bindparam("count_delta"),
+        thread_version=Article.thread_version + 1,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def get(db: Session, *, key: str) -> Article | None:
     """The article with this key, or None."""
-    return db.scalar(select(Article).where(Article.key == key))
+    return db.scalar(_BY_KEY, {"key": key})
 
 
 def not_found(key: str) -> ApiError:
@@ -82,14 +95,10 @@ def put(
     return article, existing is None
 
 
-def bump_thread(db: Session, *, article_id: int) -> None:
-    """Mark the article's thread as changed, so cached answers for it are not served again."""
-    db.execute(
-        update(Article)
-        .where(Article.id == article_id)
-        .values(thread_version=Article.thread_version + 1)
-        .execution_options(synchronize_session=False)
-    )
+def bump_thread(db: Session, *, article_id: int, count_delta: int = 0) -> None:
+    """Mark the article's thread as changed, so cached answers for it are not served again,
+    and move its comment counter by ``count_delta``: one statement, so both move together."""
+    db.execute(_BUMP_THREAD, {"article_id": article_id, "count_delta": count_delta})
 
 
 def is_open(article: Article, *, now: datetime | None = None) -> bool:

@@ -19,7 +19,6 @@ from engagement.articles.api import Article as ArticleOut
 from engagement.comments import cache, inputs, service, threads
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, etag_for, json_body
-from engagement.models import Article
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import visitors
 
@@ -175,14 +174,21 @@ def thread(key: str) -> ResponseReturnValue:
     return response
 
 
-def _article_for_posting(db: Session, key: str) -> Article:
-    """The article; an unknown one is registered only for a page of an allowed origin."""
+def _draft(
+    db: Session, key: str, new: inputs.NewComment, body: dict[str, Any]
+) -> service.Draft | None:
+    """The post checked and screened, or None while its article is not registered."""
     article = articles.get(db, key=key)
-    if article is not None:
-        return article
-    if not from_allowed_origin():
-        raise articles.not_found(key)
-    return articles.get_or_create(db, key=key)
+    if article is None:
+        return None
+    return service.prepare(
+        db,
+        article=article,
+        new=new,
+        visitor=visitors.stable_visitor(),
+        address=ratelimit.client_address(),
+        honeypot=spam.honeypot_value(body),
+    )
 
 
 @bp.post("/articles/<key>/comments")
@@ -228,15 +234,19 @@ def create(key: str) -> ResponseReturnValue:
     body = json_body()
     new = inputs.new_comment(body, max_length=current_app.config["COMMENT_MAX_LENGTH"])
     db = database.session()
-    article = _article_for_posting(db, key)
-    created = service.create(
-        db,
-        article=article,
-        new=new,
-        visitor=visitors.stable_visitor(),
-        address=ratelimit.client_address(),
-        honeypot=spam.honeypot_value(body),
-    )
+    # Everything that decides the post is read before its write transaction, so concurrent
+    # posts (and views) wait only for the insert and the counter update.
+    with database.reading(db):
+        draft = _draft(db, key, new, body)
+    if draft is None:  # the article's first comment registers it, for an allowed origin only
+        if not from_allowed_origin():
+            raise articles.not_found(key)
+        articles.get_or_create(db, key=key)
+        db.commit()
+        with database.reading(db):
+            draft = _draft(db, key, new, body)
+        assert draft is not None, "the article was registered just before"
+    created = service.save(db, draft)
     db.commit()
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
     response = jsonify(

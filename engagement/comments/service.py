@@ -1,6 +1,6 @@
 """Comments: posting, the author's edit and delete, likes and reports (reading: ``threads``).
 
-Every change to what a thread shows goes through a verb of this module (``create``,
+Every change to what a thread shows goes through a verb of this module (``save``,
 ``set_status``, ``delete``, ``restore``, ``edit``, ``set_pinned``, ``like``), and each keeps two
 things exact: ``Article.comment_count`` (visible comments: approved and not deleted), moved by
 atomic SQL increments at each visibility transition, and ``Article.thread_version``, bumped so
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -45,7 +45,9 @@ EDIT_TOKEN_BYTES = 32  # 256 random bits
 
 
 @dataclass(frozen=True)
-class Created:
+class Draft:
+    """A comment built by ``prepare``, and stored once ``save`` has run."""
+
     comment: Comment
     # Shown to the author once; only its SHA-256 is stored.
     edit_token: str
@@ -119,13 +121,22 @@ def filed_by_screening(comment: Comment) -> bool:
 # --- posting ---------------------------------------------------------------------------------
 
 
+_APPROVED_BY_EMAIL = (
+    select(Comment.id)
+    .where(Comment.author_email == bindparam("who"), Comment.status == CommentStatus.APPROVED)
+    .limit(1)
+)
+_APPROVED_BY_VISITOR = (
+    select(Comment.id)
+    .where(Comment.visitor == bindparam("who"), Comment.status == CommentStatus.APPROVED)
+    .limit(1)
+)
+
+
 def has_approved_comment(db: Session, *, email: str | None, visitor: str) -> bool:
     """Whether this commenter (by email if given, else by visitor hash) was approved before."""
-    who = Comment.author_email == email if email else Comment.visitor == visitor
-    found = db.scalar(
-        select(Comment.id).where(who, Comment.status == CommentStatus.APPROVED).limit(1)
-    )
-    return found is not None
+    query = _APPROVED_BY_EMAIL if email else _APPROVED_BY_VISITOR
+    return db.scalar(query, {"who": email or visitor}) is not None
 
 
 def initial_status(
@@ -159,7 +170,7 @@ def _parent(db: Session, *, article: Article, parent_id: int) -> Comment:
     return parent
 
 
-def create(
+def prepare(
     db: Session,
     *,
     article: Article,
@@ -168,8 +179,8 @@ def create(
     address: str | None = None,
     honeypot: str | None = None,
     now: datetime | None = None,
-) -> Created:
-    """Post a comment or reply; returns it with the author's edit secret.
+) -> Draft:
+    """Check and screen a comment or reply, reading only; ``save`` stores it.
 
     ``address`` (the client's IP, for network bans) and ``honeypot`` (the hidden form field's
     value) feed the spam screening; a banned poster is refused with 403 ``banned``.
@@ -206,31 +217,20 @@ def create(
         pinned=False,
         created_at=now or utcnow(),
     )
+    return Draft(comment=comment, edit_token=token)
+
+
+def save(db: Session, draft: Draft) -> Draft:
+    """Store a prepared comment: one insert, and the thread's counter and version if it shows."""
+    comment = draft.comment
     db.add(comment)
     db.flush()
     if comment.visible:
-        _thread_changed(db, article_id=article.id, count_delta=1)
-    return Created(comment=comment, edit_token=token)
+        articles.bump_thread(db, article_id=comment.article_id, count_delta=1)
+    return draft
 
 
 # --- changes to what a thread shows (also the moderation verbs) ------------------------------
-
-
-def _thread_changed(db: Session, *, article_id: int, count_delta: int = 0) -> None:
-    """Bump the thread's version and move its comment counter by ``count_delta``, atomically."""
-    if not count_delta:
-        articles.bump_thread(db, article_id=article_id)
-        return
-    # One statement for both: the counter and the version always move together.
-    db.execute(
-        update(Article)
-        .where(Article.id == article_id)
-        .values(
-            comment_count=Article.comment_count + count_delta,
-            thread_version=Article.thread_version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _change(db: Session, comment: Comment, mutate: Callable[[Comment], None]) -> None:
@@ -242,7 +242,7 @@ def _change(db: Session, comment: Comment, mutate: Callable[[Comment], None]) ->
     mutate(comment)
     db.flush()
     delta = int(comment.visible) - int(was_visible)
-    _thread_changed(db, article_id=comment.article_id, count_delta=delta)
+    articles.bump_thread(db, article_id=comment.article_id, count_delta=delta)
 
 
 def set_status(

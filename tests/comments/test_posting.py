@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engagement.models import ModerationMode
+from engagement.models import CommentStatus, ModerationMode
 from tests import builders
-from tests.conftest import ALLOWED_ORIGIN
+from tests.conftest import ALLOWED_ORIGIN, empty_tables, make_app
 
 URL = "/api/v1/articles/the-story/comments"
 
@@ -249,3 +250,45 @@ def test_create_answer_is_not_cacheable(
 ) -> None:
     builders.article(app, moderation=mode)
     assert "no-store" in post(client).headers["Cache-Control"]
+
+
+def test_a_post_reads_everything_before_its_write_transaction(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLite admits one writer at a time: a post's lookups (article, parent, bans, duplicate
+    texts) run before it takes the write lock, which then covers only its two writes."""
+    app = make_app(sqlite_url, tmp_path)
+    try:
+        builders.article(app)
+        parent, _ = builders.comment(
+            app, "the-story", "The first comment", status=CommentStatus.APPROVED
+        )
+        with builders.recorded_statements(app) as statements:
+            response = post(app.test_client(), text="A reply", parent_id=parent)
+        assert response.status_code == 201
+        sql = [statement for statement, _ in statements]
+        lock = sql.index("BEGIN IMMEDIATE")
+        assert any("FROM bans" in statement for statement in sql[:lock])
+        assert [statement.split()[0] for statement in sql[lock + 1 :]] == ["INSERT", "UPDATE"]
+    finally:
+        empty_tables(app)
+
+
+def test_the_duplicate_check_finds_texts_through_an_index(sqlite_url: str, tmp_path: Path) -> None:
+    """However many comments the site holds, a post compares its text with few rows."""
+    app = make_app(sqlite_url, tmp_path)
+    try:
+        builders.article(app)
+        with builders.recorded_statements(app) as statements:
+            post(app.test_client(), text="Long enough to be checked for duplicates.")
+        engine = app.extensions["engagement.engine"]
+        with engine.connect() as conn:
+            plans = [
+                " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", args))
+                for sql, args in statements
+                if sql.startswith("SELECT") and "comments" in sql
+            ]
+        assert plans, "the post ran no query on comments"
+        assert not [plan for plan in plans if "SCAN comments" in plan], plans
+    finally:
+        empty_tables(app)

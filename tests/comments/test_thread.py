@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from engagement import db as database
 from engagement.comments import service
@@ -37,22 +34,6 @@ def count_all(comments: list[dict[str, Any]]) -> int:
     return sum(1 + count_all(c["replies"]) for c in comments if not c["deleted"]) + sum(
         count_all(c["replies"]) for c in comments if c["deleted"]
     )
-
-
-@contextmanager
-def counted_statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.extensions["engagement.engine"]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def like(app: Flask, comment_id: int, times: int) -> None:
@@ -198,14 +179,14 @@ def test_thread_of_1000_comments_reads_in_as_many_queries_as_3(
     builders.article(app, "large")
     builders.big_thread(app, 3, key="small")
     builders.big_thread(app, 1000, key="large")
-    with counted_statements(app) as small:
+    with builders.recorded_statements(app) as small:
         small_body = read(client, "?limit=1000", key="small")
-    with counted_statements(app) as large:
+    with builders.recorded_statements(app) as large:
         large_body = read(client, "?limit=1000", key="large")
     assert count_all(small_body["comments"]) == 3
     assert count_all(large_body["comments"]) == 1000
     assert len(large) == len(small)
-    selects = [s for s in large if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+    selects = [s for s, _ in large if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     assert len(selects) == 2, "the page of top-level comments, then all their replies"
 
 
@@ -213,7 +194,7 @@ def test_cached_thread_reads_no_comment(app: Flask, client: FlaskClient) -> None
     builders.article(app)
     builders.big_thread(app, 30)
     first = read(client)
-    with counted_statements(app) as statements:
+    with builders.recorded_statements(app) as statements:
         again = read(client)
     # Only the article row is read, on the DBAPI connection directly (outside the listener).
     assert statements == []

@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 
 from engagement.models import CommentStatus
 from tests import builders
-from tests.comments.test_thread import counted_statements
 from tests.moderation.conftest import comment_row
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -159,7 +158,7 @@ def test_guest_fields_are_escaped_on_every_moderation_page(
 
 
 def queue_statements(app: Flask, client: FlaskClient, headers: dict[str, str]) -> int:
-    with counted_statements(app) as statements:
+    with builders.recorded_statements(app) as statements:
         assert client.get("/api/v1/moderation/queues/reported", headers=headers).status_code == 200
     return len(statements)
 
