@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import json
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from sqlalchemy import ColumnElement, Dialect, Row, and_, bindparam, exists, fal
 from sqlalchemy.orm import Session, aliased
 
 from engagement import db as database
+from engagement.articles.service import ArticleRow
 from engagement.errors import ApiError
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
 
@@ -23,18 +25,7 @@ SORTS = ("oldest", "newest", "top")
 PLACEHOLDER_STATUS = "deleted"
 
 
-_ARTICLE_COLUMNS = (
-    "id",
-    "key",
-    "title",
-    "url",
-    "published_at",
-    "comments_open",
-    "moderation",
-    "view_count",
-    "comment_count",
-    "thread_version",
-)
+_ARTICLE_COLUMNS = tuple(field.name for field in dataclasses.fields(ArticleRow))
 
 
 @functools.lru_cache(maxsize=8)
@@ -55,8 +46,8 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return value
 
 
-def thread_article(*, key: str) -> Article | None:
-    """The article whose thread is asked for (a detached copy, read-only), or None.
+def thread_article(*, key: str) -> ArticleRow | None:
+    """The article whose thread is asked for (a read-only copy), or None.
 
     This is the one query of a thread read answered from the cache, so it runs on a pooled
     DBAPI connection directly (``db.raw``): SQLAlchemy's connection and session machinery
@@ -75,7 +66,7 @@ def thread_article(*, key: str) -> Article | None:
     values["published_at"] = _aware(values["published_at"])
     values["comments_open"] = bool(values["comments_open"])
     values["moderation"] = ModerationMode(values["moderation"]) if values["moderation"] else None
-    return Article(**values)
+    return ArticleRow(**values)
 
 
 @dataclass(frozen=True)
@@ -180,7 +171,7 @@ def _visible_clause(table: Any) -> ColumnElement[bool]:
 def page(
     db: Session,
     *,
-    article: Article,
+    article: Article | ArticleRow,
     sort: str = "oldest",
     after: list[Any] | None = None,
     limit: int = 20,
