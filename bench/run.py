@@ -35,6 +35,8 @@ VENV_BIN = Path(sys.executable).parent
 # Scheduling priority of the servers and wrk (``--nice``): on a shared machine, other work
 # then disturbs the measured processes, all alike, less.
 NICE = {"value": 0}
+# Settings given on the command line (``--counters-cache``); the service's defaults otherwise.
+SERVICE_SETTINGS: dict[str, str] = {}
 
 
 def _niced() -> None:
@@ -297,6 +299,7 @@ def service_env(db: str, out: Path) -> dict[str, str]:
         "ENGAGEMENT_TRUSTED_PROXIES": "1",
         # Benchmarks measure the service, not the limiter that would refuse one client's load.
         "ENGAGEMENT_RATELIMIT_ENABLED": "false",
+        **SERVICE_SETTINGS,
     }
 
 
@@ -700,8 +703,17 @@ def main() -> None:
         default=0,
         help="niceness of the servers and wrk (negative needs root): -10 on a shared machine",
     )
+    parser.add_argument(
+        "--counters-cache",
+        type=int,
+        metavar="SECONDS",
+        help="the service's ENGAGEMENT_COUNTERS_CACHE_SECONDS (0: every batch reads the "
+        "database); default: the service's default",
+    )
     args = parser.parse_args()
     NICE["value"] = args.nice
+    if args.counters_cache is not None:
+        SERVICE_SETTINGS["ENGAGEMENT_COUNTERS_CACHE_SECONDS"] = str(args.counters_cache)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 

@@ -252,6 +252,13 @@ SETTINGS: tuple[Setting, ...] = (
         "COUNTERS_MAX_AGE", _int, 10, "Seconds the counters may be cached by browsers and CDNs."
     ),
     Setting(
+        "COUNTERS_CACHE_SECONDS",
+        _int,
+        1,
+        "Seconds each process answers the same batch of counters from memory (0: off); "
+        "counters may be that much older, on top of COUNTERS_MAX_AGE.",
+    ),
+    Setting(
         "INSTANCE_PATH",
         _str,
         "",

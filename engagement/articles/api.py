@@ -12,9 +12,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from engagement import db as database
 from engagement import openapi
-from engagement.articles import service
+from engagement.articles import cache, service
 from engagement.errors import ApiError
-from engagement.http import article_key, conditional, etag_for, json_body, validated
+from engagement.http import (
+    KEY_LIST_PATTERN,
+    article_key,
+    conditional,
+    etag_for,
+    json_body,
+    validated,
+)
 from engagement.models import ModerationMode
 from engagement.tokens import token_required
 
@@ -78,19 +85,47 @@ def counters() -> ResponseReturnValue:
         400: {$ref: "#/components/responses/Error"}
     """
     raw = request.args.get("keys", "")
+    answers = cache.for_app(current_app)
+    # Only valid queries' answers are stored, so one found needs no checking.
+    answer = answers.get(raw) if answers is not None else None
+    if answer is None:
+        keys = batch_keys(raw)
+        found = database.raw(functools.partial(service.counters_for, keys=keys), writes=False)
+        body = counters_json(found)
+        # The answer's bytes are its identity: hashing them is cheaper than any other summary.
+        answer = cache.Answer(body, etag_for(body))
+        if answers is not None:
+            answers.put(raw, answer)
+    response = current_app.response_class(answer.body, mimetype="application/json")
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['COUNTERS_MAX_AGE']}"
+    return conditional(response, answer.etag)
+
+
+def counters_json(found: dict[str, tuple[int, int]]) -> bytes:
+    """The batch answer's body, byte for byte what ``jsonify`` gives, at a fraction of its cost.
+
+    Keys are valid article keys (letters, digits, '.', '_', '-'): nothing in them needs escaping.
+    """
+    items = ",".join(
+        [
+            f'"{key}":{{"comments":{comments},"views":{views}}}'
+            for key, (comments, views) in found.items()
+        ]
+    )
+    return f'{{"counters":{{{items}}}}}\n'.encode()
+
+
+def batch_keys(raw: str) -> list[str]:
+    """The article keys of a ``keys=a,b,c`` query, or the 400 that says what is wrong."""
     keys = [key for key in raw.split(",") if key]
     if not keys:
         raise ApiError(400, "missing_keys", "Give article keys: ?keys=a,b,c.", "keys")
     if len(keys) > MAX_BATCH:
         raise ApiError(400, "too_many_keys", f"At most {MAX_BATCH} keys per request.", "keys")
-    for key in keys:
-        article_key(key)
-    found = database.raw(functools.partial(service.counters_for, keys=keys), writes=False)
-    response = jsonify(counters=found)
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["COUNTERS_MAX_AGE"]
-    # The answer's bytes are its identity: hashing them is cheaper than any other summary.
-    return conditional(response, etag_for(response.get_data()))
+    if not KEY_LIST_PATTERN.fullmatch(raw):
+        for key in keys:
+            article_key(key)
+    return keys
 
 
 @bp.get("/articles/<key>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
@@ -36,9 +36,7 @@ class ArticleRow:
     thread_version: int
 
 
-class Counters(TypedDict):
-    comments: int
-    views: int
+_ZERO = (0, 0)
 
 
 # Built once: statements every post or moderation request runs.
@@ -134,8 +132,8 @@ def moderation_mode(article: Article | ArticleRow) -> ModerationMode:
     return article.moderation or ModerationMode(current_app.config["MODERATION"])
 
 
-def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, Counters]:
-    """Both counters for each key, in one query; unknown keys read as zero."""
+def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """``(comments, views)`` for each key, in one query; unknown keys read as zero."""
     wanted = list(dict.fromkeys(keys))
     if conn.postgres:
         sql = "SELECT key, comment_count, view_count FROM articles WHERE key = ANY(%(keys)s)"
@@ -144,9 +142,9 @@ def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, Count
         placeholders = ",".join("?" * len(wanted))
         sql = f"SELECT key, comment_count, view_count FROM articles WHERE key IN ({placeholders})"
         rows = conn.execute(sql, wanted).fetchall()
-    # Plain dicts, ready for JSON: a page asks for dozens of articles on every load.
-    found = {key: Counters(comments=comments, views=views) for key, comments, views in rows}
-    return {key: found.get(key) or Counters(comments=0, views=0) for key in wanted}
+    # Plain tuples: a page asks for dozens of articles on every load.
+    found = {key: (comments, views) for key, comments, views in rows}
+    return {key: found.get(key, _ZERO) for key in wanted}
 
 
 def as_json(article: Article | ArticleRow) -> dict[str, Any]:
