@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import sqlite3
@@ -145,13 +146,28 @@ def init_app(app: Flask) -> None:
     app.extensions["engagement.engine"] = engine
     # The hot paths' pool (see ``raw``) pings no connection on checkout: that ping would be a
     # round trip of its own on every page load; ``raw`` retries once on a dropped connection.
-    app.extensions["engagement.raw_engine"] = (
-        make_engine(app.config["DATABASE_URL"], ping=False)
-        if engine.dialect.name == "postgresql"
-        else engine
-    )
+    raw_engine = engine
+    if engine.dialect.name == "postgresql":
+        raw_engine = make_engine(app.config["DATABASE_URL"], ping=False)
+        relaxed = app.config["VIEW_DURABILITY"] == "relaxed"
+        event.listen(raw_engine, "connect", functools.partial(_hot_path_session, relaxed=relaxed))
+    app.extensions["engagement.raw_engine"] = raw_engine
     app.extensions["engagement.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
+
+
+def _hot_path_session(dbapi_conn: Any, _record: Any, *, relaxed: bool) -> None:
+    """Prepare a PostgreSQL connection of the hot paths' pool, once, when it is opened.
+
+    Every statement on it commits on its own (see ``raw_transaction``). With relaxed view
+    durability its commits do not wait for the WAL flush: all that pool ever runs is a view
+    (one statement), its occasional pruning of expired marks, and reads, which write nothing.
+    Every other write goes through the session's engine, with the server's durability.
+    """
+    dbapi_conn.autocommit = True
+    if relaxed:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
 
 
 def engine() -> Engine:
@@ -260,9 +276,9 @@ def raw(work: Callable[[RawConnection], T], *, writes: bool) -> T:
 def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
     """A pooled connection for one unit of work; commits when the block ends.
 
-    On PostgreSQL every statement commits on its own (one round trip, no BEGIN or COMMIT):
-    use it only for work whose writes are each one self-contained statement. On SQLite a
-    writing block is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
+    On PostgreSQL every statement commits on its own (one round trip, no BEGIN or COMMIT), with
+    the durability of views (see ``_hot_path_session``): use it only for views and reads. On
+    SQLite a writing block is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
     """
     engine_: Engine = current_app.extensions["engagement.raw_engine"]
     try:
@@ -272,9 +288,7 @@ def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
     dbapi_connection: Any = pooled.dbapi_connection
     raw = RawConnection(dbapi_connection, engine_.dialect)
     try:
-        if raw.postgres:
-            dbapi_connection.autocommit = True
-        elif writes:
+        if not raw.postgres and writes:
             if isinstance(dbapi_connection, QueuedWriterConnection):
                 dbapi_connection.wait_for_writer_slot()
             dbapi_connection.execute("BEGIN IMMEDIATE")
@@ -289,8 +303,6 @@ def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
     finally:
         if raw.postgres and dbapi_connection.closed:
             pooled.invalidate()  # dropped by the server: never back into the pool
-        elif raw.postgres:
-            dbapi_connection.autocommit = False
         pooled.close()
 
 

@@ -28,19 +28,13 @@ class ViewResult:
 
 # PostgreSQL records a view in one statement: one round trip, and one transaction of its own.
 # The mark decides: the counter and the day's views rise only when the mark was inserted or
-# renewed. ``set_config(..., true)`` is SET LOCAL for this transaction: with relaxed
-# durability its commit does not wait for the WAL flush (see the README).
+# renewed. How durable its commit is belongs to the connection (see ``db.init_app``).
 _POSTGRES_VIEW = """
 WITH article AS (
     SELECT id, comment_count, view_count FROM articles WHERE key = %(key)s::varchar
-), durability AS (
-    SELECT set_config('synchronous_commit',
-                      CASE WHEN %(relaxed)s::boolean THEN 'off'
-                           ELSE current_setting('synchronous_commit') END,
-                      true)
 ), mark AS (
     INSERT INTO view_marks (article_id, visitor, seen_at)
-    SELECT article.id, %(visitor)s::varchar, %(now)s::timestamptz FROM article, durability
+    SELECT article.id, %(visitor)s::varchar, %(now)s::timestamptz FROM article
     ON CONFLICT (article_id, visitor) DO UPDATE SET seen_at = excluded.seen_at
         WHERE view_marks.seen_at <= %(window_start)s::timestamptz
     RETURNING article_id
@@ -94,20 +88,16 @@ def record_view(
     visitor: str,
     now: datetime,
     window: timedelta,
-    relaxed: bool = False,
 ) -> ViewResult | None:
     """Count a view unless this visitor was counted on this article within ``window``.
 
-    None when no article has this key. ``relaxed``: on PostgreSQL, the view's commit does not
-    wait for the WAL flush; a crash of the database server may forget the last fraction of a
-    second of views, but never corrupts anything and never touches other writes.
+    None when no article has this key.
     """
     if conn.postgres:
         row = conn.execute(
             _POSTGRES_VIEW,
             {
                 "key": key,
-                "relaxed": relaxed,
                 "visitor": visitor,
                 "now": now,
                 "window_start": now - window,

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from engagement import db as database
 from tests import builders
 from tests.conftest import ALLOWED_ORIGIN, LiveServer, empty_tables, make_app
 
@@ -156,8 +157,8 @@ def test_concurrent_views_from_one_visitor_count_once(app: Flask, live_server: L
     assert builders.counters(app, "the-story") == (0, 1)
 
 
+@pytest.mark.parametrize("settings", [{"VIEW_DURABILITY": "strict"}])
 def test_views_count_with_strict_durability(app: Flask, client: FlaskClient) -> None:
-    app.config["VIEW_DURABILITY"] = "strict"
     builders.article(app)
     assert view(client).json == {"comments": 0, "views": 1, "counted": True}
     assert view(client).json["counted"] is False
@@ -187,3 +188,20 @@ def test_a_view_survives_the_database_dropping_its_connections(
         assert builders.counters(app, "the-story") == (0, 2)
     finally:
         empty_tables(app)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("durability", "views_commit"), [("relaxed", "off"), ("strict", "on")])
+def test_only_relaxed_views_commit_without_waiting_for_the_wal_flush(
+    postgres_url: str, tmp_path: Path, durability: str, views_commit: str
+) -> None:
+    app = make_app(postgres_url, tmp_path, VIEW_DURABILITY=durability)
+    show = "SHOW synchronous_commit"
+    try:
+        with app.test_request_context():
+            hot_path = database.raw(lambda conn: conn.execute(show).fetchone()[0], writes=False)
+            other_writes = database.session().execute(text(show)).scalar()
+    finally:
+        empty_tables(app)
+    assert hot_path == views_commit
+    assert other_writes == "on"
