@@ -73,6 +73,15 @@ def init_app(app: Flask) -> None:
     )
     login_manager.init_app(app)
     csrf.init_app(app)
+    # Flask-Login refreshes its remember-me cookie after every request of the app, reading the
+    # session to see whether to; that read alone costs every API answer a ``Vary: Cookie``
+    # header and the work behind it. Only the moderation pages have sessions: it runs there.
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+
+
+def refresh_login_cookie(response: Response) -> Response:
+    """Flask-Login's after-request step (the remember-me cookie), for the pages with sessions."""
+    return login_manager._update_remember_cookie(response)
 
 
 @login_manager.user_loader

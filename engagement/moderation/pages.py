@@ -40,6 +40,7 @@ from engagement.moderation.access import (
     current_moderator,
     harden,
     is_logged_in,
+    refresh_login_cookie,
     safe_next,
 )
 from engagement.moderation.audit import Actor
@@ -72,7 +73,7 @@ def _guard() -> ResponseReturnValue | None:
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    return harden(response)
+    return harden(refresh_login_cookie(response))
 
 
 @bp.context_processor

@@ -74,3 +74,9 @@ def test_unchanged_counters_answer_304(client: FlaskClient) -> None:
 def test_duplicate_keys_are_answered_once(client: FlaskClient) -> None:
     response = client.get("/api/v1/counters?keys=a,a,b")
     assert list(response.json["counters"]) == ["a", "b"]
+
+
+def test_counters_do_not_vary_by_cookie(client: FlaskClient) -> None:
+    """A CDN may serve one cached batch to every reader, whatever cookies they carry."""
+    response = client.get("/api/v1/counters?keys=a")
+    assert "Cookie" not in response.headers.get("Vary", "")
