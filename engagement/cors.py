@@ -66,7 +66,10 @@ def add_headers(response: Response) -> Response:
     if not request.path.startswith(CORS_PREFIXES):
         return response
     # The answer depends on the Origin header: caches must keep one copy per origin.
-    response.vary.add("Origin")
+    if "Vary" in response.headers:
+        response.vary.add("Origin")
+    else:  # the usual case, without parsing and rewriting a header set
+        response.headers["Vary"] = "Origin"
     origin = _allowed_origin()
     if origin is not None:
         response.headers["Access-Control-Allow-Origin"] = origin

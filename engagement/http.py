@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from typing import Any, TypeVar
 
 from flask import Flask, Request, Response, request
@@ -106,8 +107,20 @@ def conditional(response: Response, etag: str) -> Response:
         response.make_conditional(request)
     elif environ["REQUEST_METHOD"] in ("GET", "HEAD"):
         # All that ``make_conditional`` does for a request without those headers, for less.
-        response.headers["Date"] = http_date()
+        response.headers["Date"] = _date_now()
     return response
+
+
+_date = (0, "")
+
+
+def _date_now() -> str:
+    """The current second as an HTTP date, formatted once a second."""
+    global _date
+    second = int(time.time())
+    if _date[0] != second:
+        _date = (second, http_date(second))
+    return _date[1]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -134,6 +147,9 @@ class LazyCookieSessions(SecureCookieSessionInterface):
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ  # no cookie at all: no need to parse them
+            or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()
         return super().open_session(app, request)
