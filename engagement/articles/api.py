@@ -95,7 +95,7 @@ def counters() -> ResponseReturnValue:
         # The answer's bytes are its identity: hashing them is cheaper than any other summary.
         answer = cache.Answer(body, etag_for(body))
         if answers is not None:
-            answers.put(raw, answer)
+            answers.put(raw, answer, len(raw) + answer.size)
     response = current_app.response_class(answer.body, mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['COUNTERS_MAX_AGE']}"
     return conditional(response, answer.etag)

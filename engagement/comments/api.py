@@ -165,7 +165,7 @@ def thread(key: str) -> ResponseReturnValue:
                 max_depth=config["COMMENT_MAX_DEPTH"],
             )
             tail = _encode({"comments": page.comments, "next_cursor": page.next_cursor})
-            answers.put(cache_key, tail)
+            answers.put(cache_key, tail, len(tail))
         # The article part is fresh on every request (its view count moves on its own); the
         # thread part is the cached bytes, served as they are.
         response = Response(b'{"article":' + head + b"," + tail[1:], mimetype="application/json")

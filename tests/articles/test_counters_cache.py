@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engagement.answers import AnswerCache
 from engagement.articles import cache
 from tests import builders
 
@@ -109,11 +110,11 @@ def test_with_zero_seconds_every_request_reads_the_database(
 
 def test_least_recently_used_answers_make_room() -> None:
     clock = Clock()
-    answers = cache.CountersCache(5, max_bytes=100, clock=clock)
-    answers.put("a", cache.Answer(b"x" * 40, "e"))
-    answers.put("b", cache.Answer(b"y" * 40, "e"))
+    answers = AnswerCache[bytes](100, seconds=5, clock=clock)
+    answers.put("a", b"x" * 40, 40)
+    answers.put("b", b"y" * 40, 40)
     assert answers.get("a") is not None
-    answers.put("c", cache.Answer(b"z" * 40, "e"))
+    answers.put("c", b"z" * 40, 40)
     assert answers.get("b") is None
     assert answers.get("a") is not None
     assert answers.size <= 100
