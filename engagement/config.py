@@ -186,7 +186,7 @@ SETTINGS: tuple[Setting, ...] = (
         "REPORT_THRESHOLD",
         _positive_int,
         3,
-        "Open reports that put a comment in the reported queue.",
+        "Open reports, from this many networks, that put a comment in the reported queue.",
     ),
     Setting(
         "REPORTED_VISIBLE",

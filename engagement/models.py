@@ -218,6 +218,9 @@ class Report(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     visitor: Mapped[str] = mapped_column(String(64))
+    # Keyed hash of the reporter's network (IPv4 address, IPv6 /64): one network's reports count
+    # once toward the threshold, whatever user agents it reports under.
+    network: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[ReportReason] = mapped_column(_enum(ReportReason))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -394,6 +394,7 @@ def report(comment_id: int) -> ResponseReturnValue:
         visitor=visitors.stable_visitor(),
         reason=data.reason,
         note=data.note,
+        network=visitors.network(),
     )
     db.commit()
     return jsonify(reported=True), 201 if new else 200

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -403,14 +403,29 @@ def likes_of(db: Session, *, comment_id: int) -> int:
 
 
 def report(
-    db: Session, *, comment: Comment, visitor: str, reason: ReportReason, note: str | None = None
+    db: Session,
+    *,
+    comment: Comment,
+    visitor: str,
+    reason: ReportReason,
+    note: str | None = None,
+    network: str | None = None,
 ) -> bool:
-    """Flag a comment for moderators once per visitor; returns whether this report was new."""
+    """Flag a comment for moderators once per visitor; returns whether this report was new.
+
+    ``network`` (``visitors.network()``) makes one network's reports count once toward the
+    report threshold.
+    """
     insert = database.insert(db)
     result = db.execute(
         insert(Report)
         .values(
-            comment_id=comment.id, visitor=visitor, reason=reason, note=note, created_at=utcnow()
+            comment_id=comment.id,
+            visitor=visitor,
+            network=network,
+            reason=reason,
+            note=note,
+            created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["comment_id", "visitor"])
         .returning(Report.id)
@@ -421,13 +436,17 @@ def report(
     return added
 
 
+def reporters() -> ColumnElement[int]:
+    """How many reporters a group of reports comes from: each network once (a report stored
+    without one counts by its visitor). What the report threshold is compared with."""
+    return func.count(func.distinct(func.coalesce(Report.network, Report.visitor)))
+
+
 def open_reports(db: Session, *, comment_id: int) -> int:
-    """How many reports on the comment no moderator has dealt with yet."""
+    """How many reporters have reports on the comment that no moderator has dealt with yet."""
     return (
         db.scalar(
-            select(func.count())
-            .select_from(Report)
-            .where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
+            select(reporters()).where(Report.comment_id == comment_id, Report.resolved_at.is_(None))
         )
         or 0
     )

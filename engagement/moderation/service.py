@@ -73,7 +73,7 @@ class QueuePage:
 
 def _open_reports() -> Any:
     return (
-        select(Report.comment_id, func.count().label("reports"))
+        select(Report.comment_id, comments.reporters().label("reports"))
         .where(Report.resolved_at.is_(None))
         .group_by(Report.comment_id)
         .subquery()

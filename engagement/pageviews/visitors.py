@@ -9,6 +9,8 @@ from datetime import date
 from crawlerdetect import CrawlerDetect
 from flask import current_app, request
 
+from engagement import ratelimit
+
 # Headers browsers send when they fetch a page speculatively; such a fetch is not a read.
 # Keyed as the WSGI environ names them: read there directly, they cost a dict lookup each.
 _PREFETCH_HEADERS = {
@@ -39,6 +41,17 @@ def daily_visitor(day: date) -> str:
     """This request's visitor hash for ``day``; the key rotates daily, so days cannot be linked."""
     key = _daily_key(current_app.config["SECRET_KEY"], day)
     return hashlib.blake2b(_traits(), key=key, digest_size=16).hexdigest()
+
+
+def network() -> str:
+    """This request's network (its IPv4 address, or the /64 of an IPv6 one) as a keyed hash.
+
+    A visitor is a hash of address and browser, so one address can pose as several visitors
+    by changing its user agent; counting by network counts it once.
+    """
+    secret = current_app.config["SECRET_KEY"].encode()[:64]
+    source = ratelimit.client_key().encode()
+    return hashlib.blake2b(source, key=secret, person=b"network", digest_size=16).hexdigest()
 
 
 def stable_visitor() -> str:

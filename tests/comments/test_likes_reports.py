@@ -97,3 +97,46 @@ def test_bad_report_is_400_and_stores_nothing(
     assert response.status_code == 400
     with app.app_context():
         assert database.session().query(Report).count() == 0
+
+
+def thread_ids(client: FlaskClient) -> list[int]:
+    return [c["id"] for c in client.get("/api/v1/articles/the-story/comments").json["comments"]]
+
+
+def report_from(client: FlaskClient, comment_id: int, address: str, agent: str) -> int:
+    response = client.post(
+        f"/api/v1/comments/{comment_id}/reports",
+        json={"reason": "abuse"},
+        headers={"User-Agent": agent},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    return response.status_code
+
+
+@pytest.mark.parametrize("settings", [{"REPORTED_VISIBLE": False, "REPORT_THRESHOLD": 3}])
+def test_one_address_under_many_user_agents_counts_once_toward_the_threshold(
+    app: Flask, client: FlaskClient
+) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app)
+    for agent in ("Firefox", "Chrome", "Safari", "Edge"):
+        assert report_from(client, comment_id, "198.51.100.7", f"Mozilla/5.0 {agent}") == 201
+    assert thread_ids(client) == [comment_id]
+
+
+@pytest.mark.parametrize("settings", [{"REPORTED_VISIBLE": False, "REPORT_THRESHOLD": 3}])
+def test_one_ipv6_network_counts_once_toward_the_threshold(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app)
+    for host in ("1", "2", "3"):
+        assert report_from(client, comment_id, f"2001:db8:5:6::{host}", "Mozilla/5.0") == 201
+    assert thread_ids(client) == [comment_id]
+
+
+@pytest.mark.parametrize("settings", [{"REPORTED_VISIBLE": False, "REPORT_THRESHOLD": 3}])
+def test_reports_from_three_addresses_hold_the_comment(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app)
+    for address in ("198.51.100.7", "198.51.100.8", "203.0.113.9"):
+        assert report_from(client, comment_id, address, "Mozilla/5.0") == 201
+    assert thread_ids(client) == []
