@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
@@ -23,6 +23,8 @@ from engagement.http import (
     validated,
 )
 from engagement.models import ModerationMode
+from engagement.moderation import service as moderation
+from engagement.moderation.audit import Actor
 from engagement.tokens import token_required
 
 bp = Blueprint("articles", __name__, url_prefix="/api/v1")
@@ -190,11 +192,14 @@ def put(key: str) -> ResponseReturnValue:
         changes["url"] = str(data.url) if data.url else None
     if "published_at" in fields:
         changes["published_at"] = data.published_at
-    if "open" in fields and data.open is not None:
-        changes["comments_open"] = data.open
-    if "moderation" in fields:
-        changes["moderation"] = data.moderation
     db = database.session()
     article, created = service.put(db, key=key, **changes)
+    # Opening, closing and the moderation mode are moderation: the verbs that write the audit
+    # log make those changes, with the token as the actor.
+    actor = Actor.token(g.api_token)
+    if "open" in fields and data.open is not None and data.open != article.comments_open:
+        moderation.set_article_open(db, actor=actor, article=article, open=data.open)
+    if "moderation" in fields and data.moderation != article.moderation:
+        moderation.set_article_mode(db, actor=actor, article=article, mode=data.moderation)
     db.commit()
     return jsonify(service.as_json(article)), 201 if created else 200

@@ -59,3 +59,29 @@ def test_the_log_page_shows_and_filters_entries(app: Flask, moderator: FlaskClie
     page = moderator.get("/moderation/audit?action=article.close").get_data(as_text=True)
     assert "article.close" in page and "<td><code>token.create</code></td>" not in page
     assert "the-story" in page
+
+
+def test_a_cms_closing_a_thread_is_in_the_log_with_its_token(
+    app: Flask, client: FlaskClient
+) -> None:
+    builders.article(app)
+    headers = {"Authorization": f"Bearer {builders.api_token(app, name='cms')}"}
+    response = client.put(
+        "/api/v1/articles/the-story", json={"open": False, "moderation": "pre"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.json["open"] is False and response.json["moderation"] == "pre"
+    entries = client.get("/api/v1/moderation/audit", headers=headers).json["entries"]
+    assert [(entry["action"], entry["actor"]) for entry in entries] == [
+        ("article.moderation", "token:cms"),
+        ("article.close", "token:cms"),
+    ]
+
+
+def test_a_cms_changing_only_the_title_writes_no_log_entry(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    headers = {"Authorization": f"Bearer {builders.api_token(app)}"}
+    client.put(
+        "/api/v1/articles/the-story", json={"title": "New title", "open": True}, headers=headers
+    )
+    assert client.get("/api/v1/moderation/audit", headers=headers).json["entries"] == []
