@@ -197,9 +197,9 @@ def put(key: str) -> ResponseReturnValue:
     # Opening, closing and the moderation mode are moderation: the verbs that write the audit
     # log make those changes, with the token as the actor.
     actor = Actor.token(g.api_token)
-    if "open" in fields and data.open is not None and data.open != article.comments_open:
+    if data.open is not None:
         moderation.set_article_open(db, actor=actor, article=article, open=data.open)
-    if "moderation" in fields and data.moderation != article.moderation:
+    if "moderation" in fields:
         moderation.set_article_mode(db, actor=actor, article=article, mode=data.moderation)
     db.commit()
     return jsonify(service.as_json(article)), 201 if created else 200

@@ -378,12 +378,11 @@ def article(key: str) -> ResponseReturnValue:
     data = validated(ArticleModerationIn, json_body())
     db = database.session()
     found = service.articles.require(db, key=key)
-    fields = data.model_fields_set
-    if "moderation" in fields and data.moderation != found.moderation:
+    if "moderation" in data.model_fields_set:
         service.set_article_mode(
             db, actor=_actor(), article=found, mode=data.moderation, reason=data.reason
         )
-    if data.open is not None and data.open != found.comments_open:
+    if data.open is not None:
         service.set_article_open(
             db, actor=_actor(), article=found, open=data.open, reason=data.reason
         )

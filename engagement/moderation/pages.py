@@ -339,12 +339,10 @@ def article_settings(key: str) -> ResponseReturnValue:
         if raw not in {"", *ModerationMode}:
             abort(400, "Unknown moderation mode.")
         mode = ModerationMode(raw) if raw else None
-        if mode != article.moderation:
-            service.set_article_mode(db, actor=actor, article=article, mode=mode, reason=reason)
+        service.set_article_mode(db, actor=actor, article=article, mode=mode, reason=reason)
     if "open" in request.form:
         wanted = request.form["open"] == "1"
-        if wanted != article.comments_open:
-            service.set_article_open(db, actor=actor, article=article, open=wanted, reason=reason)
+        service.set_article_open(db, actor=actor, article=article, open=wanted, reason=reason)
     db.commit()
     flash(f"Saved {key}.", "ok")
     return _back(url_for("moderation_pages.articles"))

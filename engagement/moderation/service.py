@@ -208,30 +208,39 @@ def set_article_mode(
     reason: str | None = None,
 ) -> Article:
     """Override the article's moderation mode (None: back to the site default)."""
-    before = article_state(article)
-    articles.put(db, key=article.key, moderation=mode)
-    record(
+    return _change_article(
         db,
         actor=actor,
+        article=article,
         action="article.moderation",
-        article_id=article.id,
         reason=reason,
-        before=before,
-        after=article_state(article),
+        moderation=mode,
     )
-    return article
 
 
 def set_article_open(
     db: Session, *, actor: Actor, article: Article, open: bool, reason: str | None = None
 ) -> Article:
     """Open or close the article's thread to new comments."""
+    action = "article.open" if open else "article.close"
+    return _change_article(
+        db, actor=actor, article=article, action=action, reason=reason, comments_open=open
+    )
+
+
+def _change_article(
+    db: Session, *, actor: Actor, article: Article, action: str, reason: str | None, **changes: Any
+) -> Article:
+    """Apply ``changes`` to the article and log them; what it already is changes nothing and
+    writes no log entry."""
+    if all(getattr(article, name) == value for name, value in changes.items()):
+        return article
     before = article_state(article)
-    articles.put(db, key=article.key, comments_open=open)
+    articles.put(db, key=article.key, **changes)
     record(
         db,
         actor=actor,
-        action="article.open" if open else "article.close",
+        action=action,
         article_id=article.id,
         reason=reason,
         before=before,

@@ -46,15 +46,6 @@ def like(app: Flask, comment_id: int, times: int) -> None:
         db.commit()
 
 
-def pin(app: Flask, comment_id: int) -> None:
-    with app.app_context():
-        db = database.session()
-        comment = service.get(db, comment_id=comment_id)
-        assert comment is not None
-        service.set_pinned(db, comment=comment, pinned=True)
-        db.commit()
-
-
 def test_empty_thread_reads_with_its_article(app: Flask, client: FlaskClient) -> None:
     builders.article(app)
     body = read(client)
@@ -132,7 +123,7 @@ def test_pinned_comments_come_first_in_every_sort(app: Flask, client: FlaskClien
     second, _ = builders.comment(app)
     third, _ = builders.comment(app)
     like(app, first, 3)
-    pin(app, second)
+    builders.pin(app, second)
     assert ids(read(client, "?sort=oldest")["comments"]) == [second, first, third]
     assert ids(read(client, "?sort=newest")["comments"]) == [second, third, first]
     assert ids(read(client, "?sort=top")["comments"]) == [second, first, third]
@@ -143,7 +134,7 @@ def test_cursor_walks_every_top_level_comment_once(app: Flask, client: FlaskClie
     made = [builders.comment(app)[0] for _ in range(7)]
     builders.comment(app, parent_id=made[0])
     like(app, made[4], 2)
-    pin(app, made[6])
+    builders.pin(app, made[6])
     for sort in ("oldest", "newest", "top"):
         seen: list[int] = []
         cursor = ""
