@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from engagement import db as database
 from engagement.db import Base
@@ -75,6 +75,18 @@ def test_models_do_not_drift_from_migrations(empty_database: str) -> None:
         engine.dispose()
 
 
+def insert_article(conn: Connection) -> None:
+    """Article 1, written with plain SQL: valid at every revision."""
+    conn.execute(
+        text(
+            "INSERT INTO articles (id, key, title, comments_open, view_count,"
+            " comment_count, thread_version, created_at, updated_at)"
+            " VALUES (1, 'the-story', '', true, 0, 1, 1, :now, :now)"
+        ),
+        {"now": "2026-11-01 10:00:00+00:00"},
+    )
+
+
 def test_upgrading_gives_existing_comments_their_text_digest(empty_database: str) -> None:
     """Comments stored before the digest existed are found as duplicates after the upgrade."""
     config = database.alembic_config(empty_database)
@@ -82,14 +94,7 @@ def test_upgrading_gives_existing_comments_their_text_digest(empty_database: str
     engine = database.make_engine(empty_database, pooled=False)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO articles (id, key, title, comments_open, view_count,"
-                    " comment_count, thread_version, created_at, updated_at)"
-                    " VALUES (1, 'the-story', '', true, 0, 1, 1, :now, :now)"
-                ),
-                {"now": "2026-11-01 10:00:00+00:00"},
-            )
+            insert_article(conn)
             conn.execute(
                 text(
                     "INSERT INTO comments (article_id, status, text, html, avatar, visitor,"
@@ -102,5 +107,33 @@ def test_upgrading_gives_existing_comments_their_text_digest(empty_database: str
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT text_digest FROM comments")).scalar_one()
         assert stored == digest_of("Written before the upgrade")
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_view_marks_and_leaves_them_one_key_only(empty_database: str) -> None:
+    """A visitor counted before the upgrade is still de-duplicated after it; a counted view
+    then writes its mark into one b-tree (no index on seen_at, no rowid table on SQLite)."""
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0003")
+    engine = database.make_engine(empty_database, pooled=False)
+    try:
+        with engine.begin() as conn:
+            insert_article(conn)
+            conn.execute(
+                text("INSERT INTO view_marks VALUES (1, 'a-visitor', :now)"),
+                {"now": "2026-11-01 10:00:00+00:00"},
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT article_id, visitor FROM view_marks")).all() == [
+                (1, "a-visitor")
+            ]
+            assert inspect(conn).get_indexes("view_marks") == []
+            if engine.dialect.name == "sqlite":
+                schema = conn.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'view_marks'")
+                ).scalar_one()
+                assert schema.rstrip().endswith("WITHOUT ROWID")
     finally:
         engine.dispose()
