@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from datetime import date
+from typing import Any
 
-from crawlerdetect import CrawlerDetect
+import re2
+from crawlerdetect.crawlerdetect import get_compiled_exclusions_regex
+from crawlerdetect.providers.crawlers import data as CRAWLER_PATTERNS
 from flask import current_app, request
 
 from engagement import ratelimit
@@ -60,12 +64,49 @@ def stable_visitor() -> str:
     return hashlib.blake2b(_traits(), key=secret, person=b"visitor", digest_size=16).hexdigest()
 
 
+# Constructs of Python's regular expressions that RE2 does not have: lookarounds, backreferences.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
+
+class CrawlerMatcher:
+    """crawlerdetect's crawler list, matched in one pass by RE2.
+
+    crawlerdetect joins its 1,400-odd patterns into one alternation for Python's ``re``, which
+    tries each alternative at each position of the user agent: about 0.2 ms per never-seen
+    agent. RE2 runs the same alternation as an automaton, in a few microseconds. The few
+    patterns RE2 cannot express (lookarounds) stay with ``re``. The agent is first stripped of
+    the browser words the list's exclusions name, with crawlerdetect's own expression, exactly
+    as crawlerdetect does.
+    """
+
+    def __init__(self, patterns: list[str]) -> None:
+        options = re2.Options()
+        options.case_sensitive = False
+        automaton = [pattern for pattern in patterns if not _NOT_RE2.search(pattern)]
+        rest = [pattern for pattern in patterns if _NOT_RE2.search(pattern)]
+        self._automaton: Any = re2.compile("|".join(automaton), options) if automaton else None
+        self._rest = re.compile("|".join(rest), re.IGNORECASE) if rest else None
+        self._exclusions = get_compiled_exclusions_regex()
+
+    def __call__(self, user_agent: str) -> bool:
+        agent = self._exclusions.sub("", user_agent.strip())
+        if not agent:
+            return False
+        return any(
+            matcher is not None and matcher.search(agent) is not None
+            for matcher in (self._automaton, self._rest)
+        )
+
+
+_crawler = CrawlerMatcher(CRAWLER_PATTERNS)
+
+
 @functools.lru_cache(maxsize=4096)
 def is_crawler(user_agent: str) -> bool:
     """Whether the user agent is a known bot, crawler or link previewer (crawlerdetect's list)."""
     if not user_agent.strip():
         return True
-    return bool(CrawlerDetect(user_agent=user_agent).isCrawler())
+    return _crawler(user_agent)
 
 
 def is_prefetch() -> bool:
