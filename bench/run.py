@@ -59,7 +59,9 @@ ISSO_VENV = Path(os.environ.get("ISSO_VENV", BENCH / "out" / "isso-venv"))
 ISSO_PACKAGES = ["isso==0.14.0", "gunicorn==27.0.1"]
 
 # Goals: each target's req/s divided by its baseline's, measured in the same run.
-TARGETS: dict[str, tuple[str, float]] = {
+# A goal of None marks a reference: measured for comparison, with no goal of its own.
+TARGETS: dict[str, tuple[str, float | None]] = {
+    "one_update": ("hello", None),
     "views": ("hello", 0.5),
     "views_new_agent": ("hello", 0.5),
     "counters50": ("hello", 0.6),
@@ -365,6 +367,26 @@ def measure_views(bench: Bench, app: Server, token: str, group: str, mode: str) 
     )
 
 
+def reference_sqlite(out: Path) -> Path:
+    return out / "reference.sqlite3"
+
+
+def create_reference_table(db: str, out: Path) -> None:
+    """The one-row table of the bare endpoint's ``/one-update/<db>`` (see hello.py)."""
+    from sqlalchemy import create_engine, text
+
+    if db == "postgres":
+        url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    else:
+        url = f"sqlite:///{reference_sqlite(out)}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_reference"))
+        conn.execute(text("CREATE TABLE bench_reference (id INTEGER PRIMARY KEY, n BIGINT)"))
+        conn.execute(text("INSERT INTO bench_reference VALUES (1, 0)"))
+    engine.dispose()
+
+
 def counters(bench: Bench, hello: Server, dbs: list[str], rounds: int, agents: bool) -> None:
     for db in dbs:
         print(f"== counters on {db}", flush=True)
@@ -378,6 +400,7 @@ def counters(bench: Bench, hello: Server, dbs: list[str], rounds: int, agents: b
         )
         app.start()
         try:
+            create_reference_table(db, bench.out)
             token = create_token(app.env)
             for i, key in enumerate(BATCH_KEYS):
                 register(app.url, token, key, f"Story {i}")
@@ -385,6 +408,13 @@ def counters(bench: Bench, hello: Server, dbs: list[str], rounds: int, agents: b
             for _ in range(rounds):
                 bench.measure(
                     name="hello", group=db, url=f"{hello.url}/hello", drain_url=f"{hello.url}/hello"
+                )
+                bench.measure(
+                    name="one_update",
+                    group=db,
+                    url=f"{hello.url}/one-update/{db}",
+                    drain_url=f"{hello.url}/hello",
+                    script="post.lua",
                 )
                 measure_views(bench, app, token, db, "address")
                 if agents:
@@ -660,7 +690,10 @@ def table(records: list[dict[str, Any]]) -> str:
             if baseline in medians:
                 value = rps / medians[baseline]
                 vs, ratio = baseline, f"{value:.2f}" if value < 10 else f"{value:.0f}"
-                goal_text = f"≥ {goal:g}: {'met' if value >= goal else 'MISSED'}"
+                if goal is None:
+                    goal_text = "reference"
+                else:
+                    goal_text = f"≥ {goal:g}: {'met' if value >= goal else 'MISSED'}"
             status_errors = sum(r["err_status"] for r in runs)
             errors = f"{status_errors} / {sum(r['socket_errors'] for r in runs)}"
             notes = [f"c={runs[0]['conns']}; runs: " + ", ".join(f"{r['rps']:.1f}" for r in runs)]
@@ -722,7 +755,15 @@ def main() -> None:
         (out / sub).mkdir(parents=True, exist_ok=True)
     bench = Bench(out=out, duration=args.duration, warmup=args.warmup, conns=args.conns)
     hello = Server(
-        name="hello", app="hello:app", port=HELLO_PORT, chdir=BENCH, log=out / "logs" / "hello.log"
+        name="hello",
+        app="hello:app",
+        port=HELLO_PORT,
+        chdir=BENCH,
+        log=out / "logs" / "hello.log",
+        env={
+            "BENCH_REFERENCE_SQLITE": str(reference_sqlite(out)),
+            "BENCH_REFERENCE_POSTGRES": POSTGRES_URL,
+        },
     )
     print(f"results in {out}", flush=True)
     hello.start()
