@@ -29,7 +29,15 @@ from sqlalchemy import create_engine, insert, text
 
 from engagement import create_app, tokens
 from engagement import db as database
-from engagement.models import Article, Comment, CommentStatus, DailyViews, Report, Role
+from engagement.models import (
+    Article,
+    Comment,
+    CommentStatus,
+    DailyViews,
+    Report,
+    Role,
+    TokenScope,
+)
 from engagement.moderation import accounts
 
 SECRET = "bench-secret-key-0123456789"
@@ -154,7 +162,7 @@ def main() -> None:
         client = logged_in(app)
         with app.app_context():
             db = database.session()
-            _, secret = tokens.create(db, name="bench")
+            _, secret = tokens.create(db, name="bench", scopes=[TokenScope.MODERATION])
             db.commit()
         bearer = {"Authorization": f"Bearer {secret}"}
         token = CSRF.search(client.get("/moderation/").get_data(as_text=True))

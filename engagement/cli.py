@@ -18,7 +18,7 @@ from engagement import create_app, tokens
 from engagement import db as database
 from engagement.config import ConfigError
 from engagement.errors import ApiError
-from engagement.models import Moderator, Role, utcnow
+from engagement.models import Moderator, Role, TokenScope, utcnow
 from engagement.moderation import accounts, audit
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
@@ -67,13 +67,23 @@ def db_downgrade(revision: str) -> None:
 
 @main.command("create-token")
 @click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    type=click.Choice([scope.value for scope in TokenScope]),
+    multiple=True,
+    default=[TokenScope.ARTICLES.value],
+    show_default=True,
+    help="What the token may do (repeat for several): 'articles' registers and updates "
+    "articles, 'moderation' uses the moderation API.",
+)
 @with_appcontext
-def create_token(name: str) -> None:
+def create_token(name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token for the CMS; the token is printed once and never stored."""
     db = database.session()
-    token, secret = tokens.create(db, name=name)
+    token, secret = tokens.create(db, name=name, scopes=[TokenScope(scope) for scope in scopes])
     db.commit()
-    click.echo(f"token {token.id} ({name}): {secret}")
+    click.echo(f"token {token.id} ({name}, {token.scopes}): {secret}")
     click.echo("Keep it now: only its hash is stored.", err=True)
 
 
@@ -83,7 +93,9 @@ def list_tokens() -> None:
     """List the API tokens (their secrets are not stored and cannot be shown)."""
     for token in tokens.all_tokens(database.session()):
         state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"
-        click.echo(f"{token.id}\t{token.name}\t{token.created_at:%Y-%m-%d}\t{state}")
+        click.echo(
+            f"{token.id}\t{token.name}\t{token.scopes}\t{token.created_at:%Y-%m-%d}\t{state}"
+        )
 
 
 @main.command("revoke-token")

@@ -76,6 +76,13 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class TokenScope(enum.StrEnum):
+    """What an API token may do; a token holds one or more."""
+
+    ARTICLES = "articles"  # register and update articles, open and close their threads
+    MODERATION = "moderation"  # the moderation API under /api/v1/moderation
+
+
 class BanKind(enum.StrEnum):
     EMAIL = "email"
     VISITOR = "visitor"
@@ -255,12 +262,21 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(80))
     # SHA-256 of the token; the token itself is shown once, at creation.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated TokenScope values, as in OAuth: "articles moderation".
+    scopes: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("moderators.id", ondelete="SET NULL")
     )
     last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    @property
+    def scope_set(self) -> frozenset[TokenScope]:
+        return frozenset(TokenScope(scope) for scope in self.scopes.split())
+
+    def may(self, scope: TokenScope) -> bool:
+        return scope in self.scope_set
 
 
 class ModerationAction(Base):

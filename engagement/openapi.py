@@ -55,7 +55,16 @@ def build(app: Flask) -> dict[str, Any]:
         plugins=[FlaskPlugin()],
         info={"description": "Counters, comments and moderation for the magazine's articles."},
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (`engagement create-token`). It holds scopes: `articles`"
+            " for PUT /api/v1/articles/{key}, `moderation` for /api/v1/moderation/; a token"
+            " without the route's scope is answered 403 `insufficient_scope`.",
+        },
+    )
     spec.components.schema("Error", _error_schema())
     spec.components.response(
         "Error",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import g, request
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement.errors import ApiError
-from engagement.models import ApiToken, utcnow
+from engagement.models import ApiToken, TokenScope, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 PREFIX = "eng_"
@@ -24,10 +24,24 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(db: Session, *, name: str, created_by_id: int | None = None) -> tuple[ApiToken, str]:
+def create(
+    db: Session,
+    *,
+    name: str,
+    scopes: Iterable[TokenScope],
+    created_by_id: int | None = None,
+) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is not stored and cannot be shown again."""
+    ordered = [scope.value for scope in TokenScope if scope in set(scopes)]
+    if not ordered:
+        raise ValueError("a token needs at least one scope")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, token_hash=_digest(secret), created_by_id=created_by_id)
+    token = ApiToken(
+        name=name,
+        token_hash=_digest(secret),
+        scopes=" ".join(ordered),
+        created_by_id=created_by_id,
+    )
     db.add(token)
     db.flush()
     return token, secret
@@ -70,24 +84,37 @@ def bearer() -> str | None:
     return secret.strip()
 
 
-def require_token() -> ApiToken:
-    """The request's live API token (also kept in ``g.api_token``); 401 without one."""
+def require_token(scope: TokenScope) -> ApiToken:
+    """The request's live API token (also kept in ``g.api_token``), which must hold ``scope``.
+
+    401 without a live token; 403 when the token lacks the scope.
+    """
     secret = bearer()
     if secret is None:
         raise ApiError(401, "unauthorized", "Send an API token: Authorization: Bearer <token>.")
     token = authenticate(database.session(), secret)
     if token is None:
         raise ApiError(401, "invalid_token", "The API token is unknown or revoked.")
+    if not token.may(scope):
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"This API token may not do this: it needs the scope '{scope}'.",
+        )
     g.api_token = token
     return token
 
 
-def token_required(view: F) -> F:
-    """Refuse the request with 401 unless it carries a live API token (kept in ``g.api_token``)."""
+def token_required(scope: TokenScope) -> Callable[[F], F]:
+    """Refuse the request unless it carries a live API token holding ``scope`` (see
+    ``require_token``)."""
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        require_token()
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require_token(scope)
+            return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

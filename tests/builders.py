@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from engagement import tokens
 from engagement.articles import service as articles
 from engagement.comments import service as comments
 from engagement.comments.inputs import NewComment
-from engagement.models import Article, Comment, CommentStatus, Report, utcnow
+from engagement.models import Article, Comment, CommentStatus, Report, TokenScope, utcnow
 
 
 def article(app: Flask, key: str = "the-story", **fields: Any) -> Article:
@@ -27,11 +27,13 @@ def article(app: Flask, key: str = "the-story", **fields: Any) -> Article:
         return created
 
 
-def api_token(app: Flask, name: str = "cms") -> str:
-    """A fresh API token's secret."""
+def api_token(
+    app: Flask, name: str = "cms", scopes: Iterable[TokenScope] = tuple(TokenScope)
+) -> str:
+    """A fresh API token's secret (with every scope unless ``scopes`` names some)."""
     with app.app_context():
         db = database.session()
-        _, secret = tokens.create(db, name=name)
+        _, secret = tokens.create(db, name=name, scopes=scopes)
         db.commit()
         return secret
 

@@ -49,6 +49,38 @@ def test_create_token_prints_a_working_token_once(app: Flask, tmp_path: Path) ->
         assert stored.name == "cms" and secret not in stored.token_hash
 
 
+def test_a_token_from_the_command_line_may_register_articles_only_by_default(
+    app: Flask, tmp_path: Path
+) -> None:
+    code, output = run(tmp_path, "create-token", "cms", url=app.config["DATABASE_URL"])
+    assert code == 0 and "(cms, articles)" in output
+    secret = re.search(r"eng_\S+", output).group()  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {secret}"}
+    response = app.test_client().get("/api/v1/moderation/queues", headers=headers)
+    assert response.status_code == 403
+
+
+def test_create_token_gives_the_scopes_asked_for(app: Flask, tmp_path: Path) -> None:
+    url = app.config["DATABASE_URL"]
+    args = ("create-token", "desk", "--scope", "moderation", "--scope", "articles")
+    code, output = run(tmp_path, *args, url=url)
+    assert code == 0 and "(desk, articles moderation)" in output
+    secret = re.search(r"eng_\S+", output).group()  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert app.test_client().get("/api/v1/moderation/queues", headers=headers).status_code == 200
+
+
+def test_create_token_with_an_unknown_scope_exits_2_and_creates_nothing(
+    app: Flask, tmp_path: Path
+) -> None:
+    code, output = run(
+        tmp_path, "create-token", "cms", "--scope", "all", url=app.config["DATABASE_URL"]
+    )
+    assert code == 2 and "'all' is not one of 'articles', 'moderation'" in output
+    with app.app_context():
+        assert database.session().query(ApiToken).all() == []
+
+
 def test_bad_setting_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main, ["db", "upgrade"], env={"ENGAGEMENT_MODERATION": "never", "ENGAGEMENT_DEBUG": "1"}

@@ -137,3 +137,24 @@ def test_upgrading_keeps_view_marks_and_leaves_them_one_key_only(empty_database:
                 assert schema.rstrip().endswith("WITHOUT ROWID")
     finally:
         engine.dispose()
+
+
+def test_upgrading_leaves_earlier_tokens_every_scope(empty_database: str) -> None:
+    """Tokens made before scopes existed could do everything: an upgrade takes nothing away."""
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0004")
+    engine = database.make_engine(empty_database, pooled=False)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO api_tokens (name, token_hash, created_at)"
+                    " VALUES ('cms', 'a-hash', '2026-11-01 10:00:00+00:00')"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            scopes = conn.execute(text("SELECT scopes FROM api_tokens")).scalar_one()
+        assert scopes == "articles moderation"
+    finally:
+        engine.dispose()

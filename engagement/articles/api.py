@@ -22,7 +22,7 @@ from engagement.http import (
     json_body,
     validated,
 )
-from engagement.models import ModerationMode
+from engagement.models import ModerationMode, TokenScope
 from engagement.moderation import service as moderation
 from engagement.moderation.audit import Actor
 from engagement.tokens import token_required
@@ -153,9 +153,9 @@ def read(key: str) -> ResponseReturnValue:
 
 
 @bp.put("/articles/<key>")
-@token_required
+@token_required(TokenScope.ARTICLES)
 def put(key: str) -> ResponseReturnValue:
-    """Register or update an article (API token).
+    """Register or update an article (API token with the scope ``articles``).
     ---
     put:
       summary: Register or update an article
@@ -180,6 +180,7 @@ def put(key: str) -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/Article"}
         400: {$ref: "#/components/responses/Error"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)

@@ -1,4 +1,5 @@
-"""The moderation actions as JSON for the CMS, under ``/api/v1/moderation`` (API token)."""
+"""The moderation actions as JSON for the CMS, under ``/api/v1/moderation`` (API token with the
+scope ``moderation``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from engagement import openapi, tokens
 from engagement.abuse import bans
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, json_body, validated
-from engagement.models import BanKind, Comment, ModerationMode
+from engagement.models import BanKind, Comment, ModerationMode, TokenScope
 from engagement.moderation import audit, service
 from engagement.moderation.audit import Actor
 
@@ -25,7 +26,7 @@ MAX_LIMIT = 200
 
 @bp.before_request
 def _authenticate() -> None:
-    tokens.require_token()
+    tokens.require_token(TokenScope.MODERATION)
 
 
 def _actor() -> Actor:
@@ -221,6 +222,7 @@ def queue_sizes() -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/QueueSizes"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
     """
     sizes = service.queue_sizes(database.session(), threshold=_threshold())
     return jsonify({queue.value: size for queue, size in sizes.items()})
@@ -250,6 +252,7 @@ def queue(queue: str) -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/QueueOut"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     if queue not in set(service.Queue):
@@ -293,6 +296,7 @@ def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/ModeratedComment"}
         400: {$ref: "#/components/responses/Error"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     if action not in set(service.Action):
@@ -335,6 +339,7 @@ def bulk() -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/BulkOut"}
         400: {$ref: "#/components/responses/Error"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     data = validated(BulkIn, json_body())
@@ -372,6 +377,7 @@ def article(key: str) -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/Article"}
         400: {$ref: "#/components/responses/Error"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
@@ -413,6 +419,7 @@ def audit_log() -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/AuditOut"}
         400: {$ref: "#/components/responses/Error"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
     """
     wanted = audit.AuditFilter(
         action=request.args.get("action") or None,
@@ -476,6 +483,7 @@ def ban_list() -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/BansOut"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
     """
     found = bans.list(database.session(), active_only=request.args.get("all") != "1")
     return jsonify(bans=[bans.as_json(ban) for ban in found])
@@ -501,6 +509,7 @@ def ban_create() -> ResponseReturnValue:
               schema: {$ref: "#/components/schemas/BanOut"}
         400: {$ref: "#/components/responses/Error"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
     """
     data = validated(BanIn, json_body())
     db = database.session()
@@ -527,6 +536,7 @@ def ban_lift(ban_id: int) -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/BanOut"}
         401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     db = database.session()

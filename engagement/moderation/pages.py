@@ -30,7 +30,7 @@ from engagement import tokens
 from engagement.abuse import bans
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
-from engagement.models import BanKind, ModerationMode, Role
+from engagement.models import BanKind, ModerationMode, Role, TokenScope
 from engagement.moderation import accounts, audit, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -389,8 +389,20 @@ def token_create() -> ResponseReturnValue:
     if not 1 <= len(name) <= 80:
         flash("A token needs a name of 1 to 80 characters.", "error")
         return redirect(url_for("moderation_pages.token_list"), code=303)
-    token, secret = tokens.create(db, name=name, created_by_id=current_moderator().id)
-    audit.record(db, actor=_actor(), action="token.create", after={"id": token.id, "name": name})
+    asked = set(request.form.getlist("scope"))
+    scopes = [scope for scope in TokenScope if scope.value in asked]
+    if not scopes or len(scopes) != len(asked):
+        flash("Choose what the token may do: articles, moderation or both.", "error")
+        return redirect(url_for("moderation_pages.token_list"), code=303)
+    token, secret = tokens.create(
+        db, name=name, scopes=scopes, created_by_id=current_moderator().id
+    )
+    audit.record(
+        db,
+        actor=_actor(),
+        action="token.create",
+        after={"id": token.id, "name": name, "scopes": token.scopes},
+    )
     db.commit()
     return render_template(
         "moderation/tokens.html", tokens=tokens.all_tokens(db), created=token, secret=secret

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engagement.models import TokenScope
 from tests import builders
 
 
@@ -55,6 +56,22 @@ def test_register_without_token_is_401(client: FlaskClient) -> None:
     assert response.status_code == 401
     assert response.json["error"]["code"] == "unauthorized"
     assert client.get("/api/v1/articles/the-story").status_code == 404
+
+
+def test_a_token_without_the_articles_scope_registers_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    token = builders.api_token(app, scopes=[TokenScope.MODERATION])
+    response = put(client, token, title="x")
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "insufficient_scope"
+    assert "'articles'" in response.json["error"]["message"]
+    assert client.get("/api/v1/articles/the-story").status_code == 404
+
+
+def test_a_token_with_only_the_articles_scope_registers(app: Flask, client: FlaskClient) -> None:
+    token = builders.api_token(app, scopes=[TokenScope.ARTICLES])
+    assert put(client, token, title="x").status_code == 201
 
 
 def test_register_with_unknown_token_is_401(client: FlaskClient) -> None:

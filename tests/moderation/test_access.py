@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 
 from engagement import db as database
 from engagement.db import Base
-from engagement.models import Moderator, Role, utcnow
+from engagement.models import (
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    Moderator,
+    Role,
+    TokenScope,
+    utcnow,
+)
 from engagement.moderation import accounts
 from tests import builders
 from tests.moderation.conftest import (
@@ -151,6 +159,33 @@ def test_every_moderation_api_route_answers_401_without_a_token(
         response = client.open(url, method=method, json={})
         assert response.status_code == 401, (method, url)
         assert response.json["error"]["code"] == "unauthorized"
+
+
+def test_every_moderation_api_route_refuses_a_token_without_the_moderation_scope(
+    app: Flask, client: FlaskClient
+) -> None:
+    secret = builders.api_token(app, scopes=[TokenScope.ARTICLES])
+    headers = {"Authorization": f"Bearer {secret}"}
+    for method, url in moderation_routes(app, "/api/v1/moderation/"):
+        response = client.open(url, method=method, json={}, headers=headers)
+        assert response.status_code == 403, (method, url)
+        assert response.json["error"]["code"] == "insufficient_scope"
+        assert "'moderation'" in response.json["error"]["message"]
+
+
+def test_an_action_refused_for_its_scope_changes_nothing(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app, status=CommentStatus.PENDING)
+    secret = builders.api_token(app, scopes=[TokenScope.ARTICLES])
+    response = client.post(
+        f"/api/v1/moderation/comments/{comment_id}/approve",
+        json={},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 403
+    with app.app_context():
+        assert database.session().get(Comment, comment_id).status is CommentStatus.PENDING
+        assert database.session().scalars(select(ModerationAction)).all() == []
 
 
 def test_a_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:

@@ -15,7 +15,7 @@ from tests.moderation.conftest import PASSWORD, log_in, post_form
 
 
 def test_a_new_token_is_shown_once_and_works(app: Flask, admin: FlaskClient) -> None:
-    created = post_form(admin, "/moderation/tokens", name="cms")
+    created = post_form(admin, "/moderation/tokens", name="cms", scope="moderation")
     assert created.status_code == 200
     secret = re.search(r'id="new-token">(eng_[^<]+)<', created.get_data(as_text=True))
     assert secret is not None
@@ -26,7 +26,9 @@ def test_a_new_token_is_shown_once_and_works(app: Flask, admin: FlaskClient) -> 
 
 
 def test_only_the_tokens_hash_is_stored(app: Flask, admin: FlaskClient) -> None:
-    created = post_form(admin, "/moderation/tokens", name="cms").get_data(as_text=True)
+    created = post_form(admin, "/moderation/tokens", name="cms", scope="moderation").get_data(
+        as_text=True
+    )
     secret = re.search(r'id="new-token">(eng_[^<]+)<', created)
     assert secret is not None
     with app.app_context():
@@ -35,7 +37,9 @@ def test_only_the_tokens_hash_is_stored(app: Flask, admin: FlaskClient) -> None:
 
 
 def test_a_revoked_token_stops_working_and_is_logged(app: Flask, admin: FlaskClient) -> None:
-    created = post_form(admin, "/moderation/tokens", name="cms").get_data(as_text=True)
+    created = post_form(admin, "/moderation/tokens", name="cms", scope="moderation").get_data(
+        as_text=True
+    )
     secret = re.search(r'id="new-token">(eng_[^<]+)<', created)
     assert secret is not None
     with app.app_context():
@@ -49,9 +53,34 @@ def test_a_revoked_token_stops_working_and_is_logged(app: Flask, admin: FlaskCli
 
 
 def test_a_token_needs_a_name(app: Flask, admin: FlaskClient) -> None:
-    post_form(admin, "/moderation/tokens", name="  ")
+    post_form(admin, "/moderation/tokens", name="  ", scope="articles")
     with app.app_context():
         assert database.session().scalars(select(ApiToken)).all() == []
+
+
+def test_a_token_needs_a_scope(app: Flask, admin: FlaskClient) -> None:
+    response = post_form(admin, "/moderation/tokens", name="cms")
+    assert response.status_code == 303
+    assert "Choose what the token may do" in admin.get("/moderation/tokens").get_data(as_text=True)
+    with app.app_context():
+        assert database.session().scalars(select(ApiToken)).all() == []
+
+
+def test_a_token_with_an_unknown_scope_is_refused(app: Flask, admin: FlaskClient) -> None:
+    post_form(admin, "/moderation/tokens", name="cms", scope=["articles", "everything"])
+    with app.app_context():
+        assert database.session().scalars(select(ApiToken)).all() == []
+
+
+def test_a_token_gets_the_scopes_ticked_and_shows_them(app: Flask, admin: FlaskClient) -> None:
+    created = post_form(
+        admin, "/moderation/tokens", name="cms", scope=["moderation", "articles"]
+    ).get_data(as_text=True)
+    assert "<td>articles moderation</td>" in created
+    with app.app_context():
+        (action,) = database.session().scalars(select(ModerationAction)).all()
+        assert action.after is not None
+        assert (action.after["name"], action.after["scopes"]) == ("cms", "articles moderation")
 
 
 def test_an_admin_creates_an_account_that_can_log_in(app: Flask, admin: FlaskClient) -> None:
