@@ -22,6 +22,7 @@ from engagement.models import Moderator, Role, TokenScope, utcnow
 from engagement.moderation import accounts, audit
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
+from engagement.portability import commands as portability
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -260,3 +261,6 @@ def demo(port: int) -> None:
 
 
 main.add_command(demo)
+main.add_command(portability.export_command)
+main.add_command(portability.import_command)
+main.add_command(portability.commenter_group)

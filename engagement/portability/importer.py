@@ -1,0 +1,303 @@
+"""Storing what a reader (``disqus``, ``wxr``, ``isso``, ``native``) read from a file.
+
+Rules every format shares:
+
+- Parents are stored before their replies, so a reply's id is larger than its parent's, as
+  the thread reader expects. A reply whose parent is not in the file becomes a top-level
+  comment (counted in ``Summary.orphans``).
+- A comment is already there when its article has a comment created at the same instant with
+  the same text (compared through ``Comment.text_digest``): importing a file twice, or two
+  files that overlap, stores each comment once.
+- Each article's ``comment_count`` moves by the visible comments added, through
+  ``articles.bump_thread`` like every other change, which also retires its cached thread.
+- Text is rendered by ``engagement.sanitize``, as a reader's would be. Imported comments carry
+  no edit secret: nobody can edit them as their author.
+
+The caller commits: a file is imported whole, or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engagement import sanitize
+from engagement.articles import service as articles
+from engagement.comments import service as comments
+from engagement.models import Article, Ban, Comment, DailyViews, Report, digest_of, utcnow
+from engagement.moderation import audit
+from engagement.moderation.audit import Actor
+from engagement.portability import disqus, isso, native, wxr
+from engagement.portability.records import (
+    KeyFrom,
+    MalformedSource,
+    Source,
+    SourceBan,
+    SourceComment,
+    SourceThread,
+)
+
+
+@dataclass
+class Summary:
+    """What an import did."""
+
+    articles_created: int = 0
+    comments_imported: int = 0
+    already_there: int = 0
+    orphans: int = 0
+    not_comments: int = 0
+    bans_imported: int = 0
+    # Threads skipped because the source gives them no valid article key, and their comments.
+    unkeyed_threads: list[str] = field(default_factory=list)
+    unkeyed_comments: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return self.already_there + self.not_comments + self.unkeyed_comments
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "articles_created": self.articles_created,
+            "comments_imported": self.comments_imported,
+            "skipped": self.skipped,
+            "already_there": self.already_there,
+            "not_comments": self.not_comments,
+            "unkeyed_comments": self.unkeyed_comments,
+            "unkeyed_threads": len(self.unkeyed_threads),
+            "orphans": self.orphans,
+            "bans_imported": self.bans_imported,
+        }
+
+
+def merged(threads: Iterable[SourceThread]) -> list[SourceThread]:
+    """One thread per article key: a source may split one page's thread (Disqus does, when a
+    page was seen under two URLs). Threads without a key stay apart."""
+    by_key: dict[str, SourceThread] = {}
+    result: list[SourceThread] = []
+    for thread in threads:
+        if thread.key is None:
+            result.append(thread)
+        elif thread.key in by_key:
+            first = by_key[thread.key]
+            first.comments.extend(thread.comments)
+            first.not_comments += thread.not_comments
+        else:
+            by_key[thread.key] = thread
+            result.append(thread)
+    return result
+
+
+def parents_first(thread: SourceThread) -> list[SourceComment]:
+    """The thread's comments ordered so each parent comes before its replies, oldest first
+    among siblings; refuses a thread whose replies form a loop."""
+    known = {comment.source_id for comment in thread.comments}
+    children: dict[str | None, list[SourceComment]] = {}
+    for comment in thread.comments:
+        parent = comment.parent_id if comment.parent_id in known else None
+        children.setdefault(parent, []).append(comment)
+    for siblings in children.values():
+        siblings.sort(key=lambda c: (c.created_at, c.source_id))
+    ordered: list[SourceComment] = []
+    pending = list(reversed(children.get(None, [])))
+    while pending:
+        comment = pending.pop()
+        ordered.append(comment)
+        pending.extend(reversed(children.get(comment.source_id, [])))
+    if len(ordered) != len(thread.comments):
+        raise MalformedSource(
+            f"thread {thread.label}: some replies answer each other in a loop, "
+            "or two comments share an id"
+        )
+    return ordered
+
+
+def imported_visitor(*, origin: str, comment: SourceComment) -> str:
+    """A visitor hash for an imported comment: one per email address, as author history and
+    first-time moderation link a commenter's posts by email, else one per comment."""
+    secret = current_app.config["SECRET_KEY"].encode()[:64]
+    who = comment.author_email or f"{origin}:{comment.source_id}"
+    return hashlib.blake2b(who.encode(), key=secret, person=b"imported", digest_size=16).hexdigest()
+
+
+def _existing(db: Session, article_id: int) -> dict[tuple[datetime, str | None], int]:
+    rows = db.execute(
+        select(Comment.created_at, Comment.text_digest, Comment.id).where(
+            Comment.article_id == article_id
+        )
+    )
+    return {(created_at, digest): comment_id for created_at, digest, comment_id in rows}
+
+
+def _article(db: Session, thread: SourceThread, summary: Summary) -> Article:
+    assert thread.key is not None
+    found = articles.get(db, key=thread.key)
+    if found is not None:
+        # An article the site already has keeps its own settings; fill in what it lacks.
+        found.title = found.title or thread.title
+        found.url = found.url or thread.url
+        return found
+    summary.articles_created += 1
+    now = utcnow()
+    article = Article(
+        key=thread.key,
+        title=thread.title,
+        url=thread.url,
+        published_at=thread.published_at,
+        comments_open=thread.comments_open,
+        moderation=thread.moderation,
+        view_count=thread.view_count,
+        comment_count=0,
+        thread_version=0,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(article)
+    db.flush()
+    return article
+
+
+def _comment(
+    article: Article, comment: SourceComment, *, parent_id: int | None, origin: str
+) -> Comment:
+    visitor = comment.visitor or imported_visitor(origin=origin, comment=comment)
+    return Comment(
+        article_id=article.id,
+        parent_id=parent_id,
+        status=comment.status,
+        text=comment.text,
+        html=sanitize.render(comment.text),
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_website=comment.author_website,
+        avatar=comments.avatar_for(email=comment.author_email, visitor=visitor),
+        visitor=visitor,
+        edit_token_hash=None,
+        likes=comment.likes,
+        pinned=comment.pinned,
+        spam_reasons=comment.spam_reasons,
+        created_at=comment.created_at,
+        edited_at=comment.edited_at,
+        deleted_at=comment.deleted_at,
+        moderated_at=comment.moderated_at,
+    )
+
+
+def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Summary) -> None:
+    ordered = parents_first(thread)
+    summary.not_comments += thread.not_comments
+    if thread.key is None:
+        summary.unkeyed_threads.append(thread.label)
+        summary.unkeyed_comments += len(ordered)
+        return
+    article = _article(db, thread, summary)
+    existing = _existing(db, article.id)
+    ids: dict[str, int] = {}
+    shown = 0
+    for source in ordered:
+        parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
+        same = (source.created_at, digest_of(source.text))
+        if same in existing:
+            ids[source.source_id] = existing[same]
+            summary.already_there += 1
+            continue
+        if source.parent_id is not None and parent_id is None:
+            summary.orphans += 1
+        row = _comment(article, source, parent_id=parent_id, origin=origin)
+        db.add(row)
+        db.flush()
+        ids[source.source_id] = existing[same] = row.id
+        db.add_all(
+            Report(
+                comment_id=row.id,
+                visitor=report.visitor,
+                network=report.network,
+                reason=report.reason,
+                note=report.note,
+                created_at=report.created_at,
+                resolved_at=report.resolved_at,
+            )
+            for report in source.reports
+        )
+        summary.comments_imported += 1
+        shown += row.visible
+    _store_daily_views(db, article, thread)
+    articles.bump_thread(db, article_id=article.id, count_delta=shown)
+
+
+def _store_daily_views(db: Session, article: Article, thread: SourceThread) -> None:
+    if not thread.daily_views:
+        return
+    known = set(db.scalars(select(DailyViews.day).where(DailyViews.article_id == article.id)))
+    db.add_all(
+        DailyViews(article_id=article.id, day=day, views=views)
+        for day, views in thread.daily_views.items()
+        if day not in known
+    )
+
+
+def _store_bans(db: Session, source_bans: list[SourceBan], summary: Summary) -> None:
+    known = {(ban.kind, ban.value, ban.created_at) for ban in db.scalars(select(Ban))}
+    for source in source_bans:
+        if (source.kind, source.value, source.created_at) in known:
+            continue
+        known.add((source.kind, source.value, source.created_at))
+        db.add(
+            Ban(
+                kind=source.kind,
+                value=source.value,
+                reason=source.reason,
+                created_at=source.created_at,
+                expires_at=source.expires_at,
+                created_by=source.created_by,
+                revoked_at=source.revoked_at,
+            )
+        )
+        summary.bans_imported += 1
+
+
+def store(
+    db: Session,
+    source: Source,
+    *,
+    origin: str,
+    file_name: str,
+    actor: Actor,
+    on_thread: Callable[[SourceThread], None] | None = None,
+) -> Summary:
+    """Store the threads (and bans) of ``source``, skipping what is already there; writes one
+    audit entry. ``origin`` names the format; ``on_thread`` is called after each thread."""
+    summary = Summary()
+    for thread in merged(source.threads):
+        _store_thread(db, thread, origin=origin, summary=summary)
+        if on_thread is not None:
+            on_thread(thread)
+    _store_bans(db, source.bans, summary)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action="import",
+        reason=f"{origin}: {file_name}",
+        after=summary.as_json(),
+    )
+    return summary
+
+
+FORMATS = ("disqus", "wxr", "isso", "engagement")
+
+
+def read(source_format: str, path: Path, *, key_from: KeyFrom = KeyFrom.AUTO) -> Source:
+    """Read a file of one of ``FORMATS``; MalformedSource says what is wrong with it."""
+    if source_format == "engagement":
+        return native.read(path)
+    reader = {"disqus": disqus.read, "wxr": wxr.read, "isso": isso.read}[source_format]
+    return reader(path, key_from=key_from)
