@@ -18,6 +18,7 @@ from engagement.http import article_key, json_body, validated
 from engagement.models import BanKind, Comment, ModerationMode, TokenScope
 from engagement.moderation import audit, service
 from engagement.moderation.audit import Actor
+from engagement.portability import commenters
 
 bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1/moderation")
 
@@ -543,3 +544,115 @@ def ban_lift(ban_id: int) -> ResponseReturnValue:
     lifted = service.lift_ban(db, actor=_actor(), ban_id=ban_id)
     db.commit()
     return jsonify(bans.as_json(lifted))
+
+
+# --- a commenter's data (data-protection requests) -------------------------------------------
+# The address travels in the body, never in the URL: URLs end up in access logs.
+
+
+@openapi.schema
+class CommenterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=254, description="Matched case-insensitively.")
+
+
+@openapi.schema
+class CommenterComment(BaseModel):
+    id: int
+    article: str
+    article_title: str
+    article_url: str | None
+    parent_id: int | None
+    status: str
+    deleted: bool
+    text: str
+    html: str
+    author_name: str | None
+    author_email: str | None
+    author_website: str | None
+    likes: int
+    pinned: bool
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+
+@openapi.schema
+class CommenterOut(BaseModel):
+    format: Literal["engagement-commenter"]
+    version: int
+    exported_at: datetime
+    email: str
+    comments: list[CommenterComment]
+    bans: list[BanOut]
+
+
+@openapi.schema
+class ErasureOut(BaseModel):
+    comments: int = Field(description="How many comments were deleted and wiped.")
+    bans_kept: int = Field(description="Active bans of the address, which erasing keeps.")
+
+
+def _commenter_email() -> str:
+    data = validated(CommenterIn, json_body())
+    try:
+        return commenters.normalized(data.email)
+    except commenters.NotAnEmail:
+        raise invalid("email", "email: not an email address.") from None
+
+
+@bp.post("/commenters/export")
+def commenter_export() -> ResponseReturnValue:
+    """Everything held about a commenter.
+    ---
+    post:
+      summary: Export a commenter's comments and bans, by email address
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CommenterIn"}
+      responses:
+        200:
+          description: The commenter's data.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/CommenterOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+    """
+    return jsonify(commenters.export(database.session(), email=_commenter_email()))
+
+
+@bp.post("/commenters/erase")
+def commenter_erase() -> ResponseReturnValue:
+    """Erase a commenter's personal data.
+    ---
+    post:
+      summary: Delete a commenter's comments and wipe their personal data, by email address
+      description: >
+        Comments others answered stay as placeholders with the replies in place; the comment
+        counters follow. Bans of the address are kept. Audited without the address.
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/CommenterIn"}
+      responses:
+        200:
+          description: What was erased.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ErasureOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+    """
+    db = database.session()
+    erased = commenters.erase(db, email=_commenter_email(), actor=_actor())
+    db.commit()
+    return jsonify(comments=erased.comments, bans_kept=erased.bans_kept)
