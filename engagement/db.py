@@ -217,22 +217,30 @@ class RawConnection:
 
     SQLAlchemy's per-statement work (events, compilation cache, result processing) costs
     several times what SQLite or a PostgreSQL round trip does, so the view counter and the
-    batch counters speak to the driver directly, with SQL written per dialect.
+    batch counters speak to the driver directly, with SQL written per dialect. One cursor per
+    DBAPI connection serves every statement: callers read each result before the next one.
     """
 
-    def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
-        self.dbapi_connection = dbapi_connection
+    __slots__ = ("_cursor", "dbapi_connection", "dialect", "postgres")
+
+    def __init__(self, pooled: Any, dialect: Dialect) -> None:
+        self.dbapi_connection = pooled.dbapi_connection
         self.dialect = dialect
         self.postgres = dialect.name == "postgresql"
+        # Kept with the connection for its whole life: a cursor costs as much to make as a
+        # statement costs to send.
+        cursor = pooled.info.get("hot_path_cursor")
+        if cursor is None:
+            cursor = pooled.info["hot_path_cursor"] = self.dbapi_connection.cursor()
+        self._cursor = cursor
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        """Run ``sql`` (``?`` placeholders on SQLite, ``%(name)s`` on PostgreSQL)."""
-        cursor = self.dbapi_connection.cursor()
+        """Run ``sql`` (``?`` placeholders on SQLite, ``%(name)s`` on PostgreSQL); the cursor."""
         try:
-            cursor.execute(sql, params)
+            self._cursor.execute(sql, params)
         except self.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(exc, self.dialect, sql, params, self.dbapi_connection) from exc
-        return cursor
+        return self._cursor
 
 
 def _wrapped(
@@ -256,52 +264,50 @@ T = TypeVar("T")
 def raw(work: Callable[[RawConnection], T], *, writes: bool) -> T:
     """``work`` run on a pooled DBAPI connection as one unit of work; its result.
 
+    On PostgreSQL every statement commits on its own (one round trip, no BEGIN or COMMIT), with
+    the durability of views (see ``_hot_path_session``): use it only for views and reads. On
+    SQLite a writing unit is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
+
     Once, a connection the database has dropped (a restart, an idle timeout) is replaced and
     ``work`` runs again, so ``work`` must be safe to repeat: a view is (its de-duplication
     mark makes a repeat count nothing), and so is a read.
     """
     try:
-        with raw_transaction(writes=writes) as conn:
-            return work(conn)
+        return _run(work, writes)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
         log.warning("database connection dropped; retrying on a fresh one: %s", exc.orig)
         current_app.extensions["engagement.raw_engine"].dispose()
-        with raw_transaction(writes=writes) as conn:
-            return work(conn)
+        return _run(work, writes)
 
 
-@contextmanager
-def raw_transaction(*, writes: bool) -> Iterator[RawConnection]:
-    """A pooled connection for one unit of work; commits when the block ends.
-
-    On PostgreSQL every statement commits on its own (one round trip, no BEGIN or COMMIT), with
-    the durability of views (see ``_hot_path_session``): use it only for views and reads. On
-    SQLite a writing block is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
-    """
+def _run(work: Callable[[RawConnection], T], writes: bool) -> T:
     engine_: Engine = current_app.extensions["engagement.raw_engine"]
     try:
         pooled = engine_.raw_connection()
     except engine_.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(exc, engine_.dialect, None, None) from exc
-    dbapi_connection: Any = pooled.dbapi_connection
-    raw = RawConnection(dbapi_connection, engine_.dialect)
+    conn = RawConnection(pooled, engine_.dialect)
+    dbapi_connection: Any = conn.dbapi_connection
     try:
-        if not raw.postgres and writes:
+        if conn.postgres:
+            return work(conn)
+        if writes:
             if isinstance(dbapi_connection, QueuedWriterConnection):
                 dbapi_connection.wait_for_writer_slot()
             dbapi_connection.execute("BEGIN IMMEDIATE")
         try:
-            yield raw
+            result = work(conn)
         except BaseException:
-            if not raw.postgres and dbapi_connection.in_transaction:
+            if dbapi_connection.in_transaction:
                 dbapi_connection.rollback()
             raise
-        if not raw.postgres and dbapi_connection.in_transaction:
+        if dbapi_connection.in_transaction:
             dbapi_connection.commit()
+        return result
     finally:
-        if raw.postgres and dbapi_connection.closed:
+        if conn.postgres and dbapi_connection.closed:
             pooled.invalidate()  # dropped by the server: never back into the pool
         pooled.close()
 

@@ -158,3 +158,33 @@ def test_upgrading_leaves_earlier_tokens_every_scope(empty_database: str) -> Non
         assert scopes == "articles moderation"
     finally:
         engine.dispose()
+
+
+def test_upgrading_keeps_view_marks_and_drops_their_foreign_key(empty_database: str) -> None:
+    """A visitor counted before the upgrade is still de-duplicated after it; a new mark is no
+    longer checked against the articles table, and a downgrade restores the check."""
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0005")
+    engine = database.make_engine(empty_database, pooled=False)
+    try:
+        with engine.begin() as conn:
+            insert_article(conn)
+            conn.execute(
+                text("INSERT INTO view_marks VALUES (1, 'a-visitor', :now)"),
+                {"now": "2026-11-01 10:00:00+00:00"},
+            )
+        command.upgrade(config, "0006")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT article_id, visitor FROM view_marks")).all() == [
+                (1, "a-visitor")
+            ]
+            assert inspect(conn).get_foreign_keys("view_marks") == []
+        command.downgrade(config, "0005")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT visitor FROM view_marks")).scalars().all() == [
+                "a-visitor"
+            ]
+            (foreign_key,) = inspect(conn).get_foreign_keys("view_marks")
+            assert foreign_key["referred_table"] == "articles"
+    finally:
+        engine.dispose()
