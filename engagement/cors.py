@@ -40,7 +40,7 @@ def is_preflight() -> bool:
 
 
 def _allowed_origin() -> str | None:
-    origin = request.headers.get("Origin")
+    origin = request.environ.get("HTTP_ORIGIN")
     if origin is None or origin == "null":
         return None
     origin = origin.rstrip("/")
@@ -65,15 +65,16 @@ def add_headers(response: Response) -> Response:
     """Grant an allowed origin read access to this API response (errors included)."""
     if not request.path.startswith(CORS_PREFIXES):
         return response
+    headers = response.headers
     # The answer depends on the Origin header: caches must keep one copy per origin.
-    if "Vary" in response.headers:
+    if "Vary" in headers:
         response.vary.add("Origin")
     else:  # the usual case, without parsing and rewriting a header set
-        response.headers["Vary"] = "Origin"
+        headers.add("Vary", "Origin")
     origin = _allowed_origin()
     if origin is not None:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        headers.set("Access-Control-Allow-Origin", origin)
+        headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS)
     return response
 
 

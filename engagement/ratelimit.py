@@ -202,8 +202,12 @@ def init_app(app: Flask) -> None:
         )
     except ConfigurationError as exc:
         raise ConfigError(f"ENGAGEMENT_RATELIMIT_STORAGE_URL={url!r}: {exc}") from None
-    app_limiter.init_app(app)
     app.extensions[EXTENSION] = app_limiter
+    if not config["RATELIMIT_ENABLED"]:
+        # Limits kept elsewhere (a proxy, a CDN): the limiter's hooks would cost every request
+        # about as much as a bare request's own handling, to count nothing.
+        return
+    app_limiter.init_app(app)
     app.before_request(_watch_storage)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
@@ -215,8 +219,6 @@ class _StorageWatch:
 def _watch_storage() -> Response | None:
     """Log the storage going down and coming back; under ``refuse``, answer writes 503."""
     app_limiter = limiter()
-    if not app_limiter.enabled:
-        return None
     watch: _StorageWatch = current_app.extensions.setdefault(
         "engagement.limiter_watch", _StorageWatch()
     )
