@@ -62,6 +62,7 @@ ISSO_PACKAGES = ["isso==0.14.0", "gunicorn==27.0.1"]
 # A goal of None marks a reference: measured for comparison, with no goal of its own.
 TARGETS: dict[str, tuple[str, float | None]] = {
     "one_update": ("hello", None),
+    "view_statements": ("hello", None),
     "views": ("hello", 0.5),
     "views_new_agent": ("hello", 0.5),
     "counters50": ("hello", 0.6),
@@ -372,18 +373,34 @@ def reference_sqlite(out: Path) -> Path:
 
 
 def create_reference_table(db: str, out: Path) -> None:
-    """The one-row table of the bare endpoint's ``/one-update/<db>`` (see hello.py)."""
+    """What the bare endpoint's references write (see hello.py): the one-row table of
+    ``/one-update/<db>`` and, in the service's schema, the article of ``/view-statements/<db>``.
+
+    On PostgreSQL both live in the service's database, which the service has migrated; on
+    SQLite in a file of their own, migrated here.
+    """
     from sqlalchemy import create_engine, text
+
+    from engagement import db as database
 
     if db == "postgres":
         url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     else:
         url = f"sqlite:///{reference_sqlite(out)}"
+        database.upgrade(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS bench_reference"))
         conn.execute(text("CREATE TABLE bench_reference (id INTEGER PRIMARY KEY, n BIGINT)"))
         conn.execute(text("INSERT INTO bench_reference VALUES (1, 0)"))
+        conn.execute(
+            text(
+                "INSERT INTO articles (key, title, comments_open, view_count, comment_count,"
+                " thread_version, created_at, updated_at)"
+                " VALUES ('bench-reference', '', true, 0, 0, 0, :now, :now)"
+            ),
+            {"now": "2026-11-30 00:00:00+00:00"},
+        )
     engine.dispose()
 
 
@@ -400,10 +417,10 @@ def counters(bench: Bench, hello: Server, dbs: list[str], rounds: int, agents: b
         )
         app.start()
         try:
-            create_reference_table(db, bench.out)
             token = create_token(app.env)
             for i, key in enumerate(BATCH_KEYS):
                 register(app.url, token, key, f"Story {i}")
+            create_reference_table(db, bench.out)  # after the service has migrated its database
             batch_url = f"{app.url}/api/v1/counters?keys={','.join(BATCH_KEYS)}"
             for _ in range(rounds):
                 bench.measure(
@@ -413,6 +430,13 @@ def counters(bench: Bench, hello: Server, dbs: list[str], rounds: int, agents: b
                     name="one_update",
                     group=db,
                     url=f"{hello.url}/one-update/{db}",
+                    drain_url=f"{hello.url}/hello",
+                    script="post.lua",
+                )
+                bench.measure(
+                    name="view_statements",
+                    group=db,
+                    url=f"{hello.url}/view-statements/{db}",
                     drain_url=f"{hello.url}/hello",
                     script="post.lua",
                 )
