@@ -204,8 +204,8 @@ def init_app(app: Flask) -> None:
         raise ConfigError(f"ENGAGEMENT_RATELIMIT_STORAGE_URL={url!r}: {exc}") from None
     app.extensions[EXTENSION] = app_limiter
     if not config["RATELIMIT_ENABLED"]:
-        # Limits kept elsewhere (a proxy, a CDN): the limiter's hooks would cost every request
-        # about as much as a bare request's own handling, to count nothing.
+        # Limits kept elsewhere (a proxy, a CDN): the limiter's three hooks would still run on
+        # every request, to count nothing.
         return
     app_limiter.init_app(app)
     app.before_request(_watch_storage)
