@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -115,6 +116,12 @@ def import_command(source_format: str, file: Path, key_from: str) -> None:
     except MalformedSource as exc:
         db.rollback()
         raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+    except DBAPIError as exc:
+        db.rollback()
+        problem = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise click.ClickException(
+            f"{file}: the database refused a value ({problem}); nothing was imported"
+        ) from None
     except BaseException:
         db.rollback()
         raise

@@ -169,6 +169,9 @@ def _comment(
     article: Article, comment: SourceComment, *, parent_id: int | None, origin: str
 ) -> Comment:
     visitor = comment.visitor or imported_visitor(origin=origin, comment=comment)
+    # A comment with nothing left to read (Disqus and Isso empty deleted ones) is never shown,
+    # though its place in the thread is kept for its replies.
+    deleted_at = comment.deleted_at or (None if comment.text else comment.created_at)
     return Comment(
         article_id=article.id,
         parent_id=parent_id,
@@ -186,7 +189,7 @@ def _comment(
         spam_reasons=comment.spam_reasons,
         created_at=comment.created_at,
         edited_at=comment.edited_at,
-        deleted_at=comment.deleted_at,
+        deleted_at=deleted_at,
         moderated_at=comment.moderated_at,
     )
 
@@ -201,7 +204,7 @@ def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Su
     article = _article(db, thread, summary)
     existing = _existing(db, article.id)
     ids: dict[str, int] = {}
-    shown = 0
+    added = shown = 0
     for source in ordered:
         parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
         same = (source.created_at, digest_of(source.text))
@@ -228,9 +231,11 @@ def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Su
             for report in source.reports
         )
         summary.comments_imported += 1
+        added += 1
         shown += row.visible
     _store_daily_views(db, article, thread)
-    articles.bump_thread(db, article_id=article.id, count_delta=shown)
+    if added:
+        articles.bump_thread(db, article_id=article.id, count_delta=shown)
 
 
 def _store_daily_views(db: Session, article: Article, thread: SourceThread) -> None:

@@ -21,6 +21,10 @@ from engagement.portability.records import (
     SourceThread,
 )
 
+HASH_MAX = 64
+BAN_VALUE_MAX = 254
+CREATED_BY_MAX = 120
+
 
 def _moment(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
@@ -32,11 +36,18 @@ def _maybe_moment(value: Any, where: str) -> datetime | None:
     return None if value is None else _moment(value, where)
 
 
+def _hash(value: Any, where: str) -> str:
+    # Visitor and network hashes (or "erased"): refuse anything their columns cannot hold.
+    if not isinstance(value, str) or not 0 < len(value) <= HASH_MAX:
+        raise MalformedSource(f"{where}: {value!r} is not a visitor hash")
+    return value
+
+
 def _report(raw: dict[str, Any], where: str) -> SourceReport:
     return SourceReport(
         reason=ReportReason(raw["reason"]),
-        visitor=str(raw["visitor"]),
-        network=raw.get("network"),
+        visitor=_hash(raw["visitor"], f"{where}.visitor"),
+        network=_hash(raw["network"], f"{where}.network") if raw.get("network") else None,
         note=records.line(raw.get("note"), 500),
         created_at=_moment(raw["created_at"], f"{where}.created_at"),
         resolved_at=_maybe_moment(raw.get("resolved_at"), f"{where}.resolved_at"),
@@ -60,7 +71,7 @@ def _comment(raw: dict[str, Any], where: str) -> SourceComment:
         likes=int(raw.get("likes") or 0),
         pinned=bool(raw.get("pinned")),
         spam_reasons=raw.get("spam_reasons"),
-        visitor=str(raw["visitor"]) if raw.get("visitor") else None,
+        visitor=_hash(raw["visitor"], f"{where}.visitor") if raw.get("visitor") else None,
         reports=[
             _report(report, f"{where}.reports[{index}]")
             for index, report in enumerate(raw.get("reports") or [])
@@ -95,11 +106,11 @@ def _thread(raw: dict[str, Any], where: str) -> SourceThread:
 def _ban(raw: dict[str, Any], where: str) -> SourceBan:
     return SourceBan(
         kind=BanKind(raw["kind"]),
-        value=str(raw["value"]),
+        value=records.line(raw["value"], BAN_VALUE_MAX) or "",
         reason=raw.get("reason"),
         created_at=_moment(raw["created_at"], f"{where}.created_at"),
         expires_at=_maybe_moment(raw.get("expires_at"), f"{where}.expires_at"),
-        created_by=raw.get("created_by"),
+        created_by=records.line(raw.get("created_by"), CREATED_BY_MAX),
         revoked_at=_maybe_moment(raw.get("revoked_at"), f"{where}.revoked_at"),
     )
 

@@ -180,6 +180,12 @@ def test_emails_are_stored_lower_case_and_never_shown(
         ("isso", "SQLite format 3\x00 but not really"),
         ("engagement", '{"format": "engagement-export", "version": 1, "articles": [{"key": 1}]}'),
         ("engagement", '{"format": "something-else"}'),
+        (
+            "engagement",
+            '{"format": "engagement-export", "version": 1, "articles": [{"key": "k", "comments":'
+            ' [{"id": 1, "text": "x", "status": "approved", "created_at": "2024-05-01T10:00:00Z",'
+            f' "visitor": "{"f" * 65}"}}]}}]}}',
+        ),
     ],
 )
 def test_a_malformed_file_exits_non_zero_and_imports_nothing(
