@@ -87,6 +87,14 @@ def insert_article(conn: Connection) -> None:
     )
 
 
+def insert_view_mark(conn: Connection) -> None:
+    """A mark of 'a-visitor' on article 1, written with plain SQL: valid at every revision."""
+    conn.execute(
+        text("INSERT INTO view_marks VALUES (1, 'a-visitor', :now)"),
+        {"now": "2026-11-01 10:00:00+00:00"},
+    )
+
+
 def test_upgrading_gives_existing_comments_their_text_digest(empty_database: str) -> None:
     """Comments stored before the digest existed are found as duplicates after the upgrade."""
     config = database.alembic_config(empty_database)
@@ -120,10 +128,7 @@ def test_upgrading_keeps_view_marks_and_leaves_them_one_key_only(empty_database:
     try:
         with engine.begin() as conn:
             insert_article(conn)
-            conn.execute(
-                text("INSERT INTO view_marks VALUES (1, 'a-visitor', :now)"),
-                {"now": "2026-11-01 10:00:00+00:00"},
-            )
+            insert_view_mark(conn)
         command.upgrade(config, "head")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT article_id, visitor FROM view_marks")).all() == [
@@ -169,10 +174,7 @@ def test_upgrading_keeps_view_marks_and_drops_their_foreign_key(empty_database: 
     try:
         with engine.begin() as conn:
             insert_article(conn)
-            conn.execute(
-                text("INSERT INTO view_marks VALUES (1, 'a-visitor', :now)"),
-                {"now": "2026-11-01 10:00:00+00:00"},
-            )
+            insert_view_mark(conn)
         command.upgrade(config, "0006")
         with engine.connect() as conn:
             assert conn.execute(text("SELECT article_id, visitor FROM view_marks")).all() == [
