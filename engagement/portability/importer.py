@@ -201,6 +201,8 @@ def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Su
         summary.unkeyed_threads.append(thread.label)
         summary.unkeyed_comments += len(ordered)
         return
+    if not ordered and not thread.register:
+        return
     article = _article(db, thread, summary)
     existing = _existing(db, article.id)
     ids: dict[str, int] = {}

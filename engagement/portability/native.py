@@ -87,6 +87,7 @@ def _thread(raw: dict[str, Any], where: str) -> SourceThread:
     return SourceThread(
         key=key,
         label=key,
+        register=True,
         title=records.line(raw.get("title"), records.TITLE_MAX) or "",
         url=records.url(raw.get("url")),
         published_at=_maybe_moment(raw.get("published_at"), f"{where}.published_at"),

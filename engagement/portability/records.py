@@ -87,6 +87,8 @@ class SourceThread:
     daily_views: dict[date, int] = field(default_factory=dict)
     # Entries of the source that are not comments (WordPress pingbacks and trackbacks).
     not_comments: int = 0
+    # Whether the article is stored even without comments (our own export's articles are).
+    register: bool = False
 
 
 @dataclass

@@ -250,6 +250,17 @@ def test_wordpress_pingbacks_are_not_comments(app: Flask, tmp_path: Path) -> Non
     assert all("linked from elsewhere" not in row.text for row in rows(app))
 
 
+def test_a_post_with_only_pingbacks_creates_no_article(app: Flask, tmp_path: Path) -> None:
+    path = sources.wxr_xml(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("<wp:comment>"), text.rindex("</wp:comment>") + len("</wp:comment>")
+    pingback = text[start:end].split("<wp:comment>")[-1]
+    path.write_text(text[:start] + "<wp:comment>" + pingback + text[end:], encoding="utf-8")
+    output = imported(app, tmp_path, "wxr", path)
+    assert "0 articles created, 0 comments imported, 1 skipped" in output
+    assert counts(app)[:2] == (0, 0)
+
+
 def test_an_existing_article_keeps_its_title_and_gets_the_comments(
     app: Flask, tmp_path: Path
 ) -> None:
