@@ -288,10 +288,11 @@ def _run(work: Callable[[RawConnection], T], writes: bool) -> T:
         pooled = engine_.raw_connection()
     except engine_.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(exc, engine_.dialect, None, None) from exc
-    conn = RawConnection(pooled, engine_.dialect)
-    dbapi_connection: Any = conn.dbapi_connection
+    dbapi_connection: Any = pooled.dbapi_connection
+    postgres = engine_.dialect.name == "postgresql"
     try:
-        if conn.postgres:
+        conn = RawConnection(pooled, engine_.dialect)
+        if postgres:
             return work(conn)
         if writes:
             if isinstance(dbapi_connection, QueuedWriterConnection):
@@ -307,7 +308,7 @@ def _run(work: Callable[[RawConnection], T], writes: bool) -> T:
             dbapi_connection.commit()
         return result
     finally:
-        if conn.postgres and dbapi_connection.closed:
+        if postgres and dbapi_connection.closed:
             pooled.invalidate()  # dropped by the server: never back into the pool
         pooled.close()
 
