@@ -6,8 +6,9 @@ Rules every format shares:
   the thread reader expects. A reply whose parent is not in the file becomes a top-level
   comment (counted in ``Summary.orphans``).
 - A comment is already there when its article has a comment created at the same instant with
-  the same text (compared through ``Comment.text_digest``): importing a file twice, or two
-  files that overlap, stores each comment once.
+  the same text (compared through ``Comment.text_digest``), one each: importing a file twice,
+  or two files that overlap, stores each comment once, and two identical comments of one file
+  are both stored.
 - Each article's ``comment_count`` moves by the visible comments added, through
   ``articles.bump_thread`` like every other change, which also retires its cached thread.
 - Text is rendered by ``engagement.sanitize``, as a reader's would be. Imported comments carry
@@ -19,6 +20,7 @@ The caller commits: a file is imported whole, or not at all.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,13 +130,19 @@ def imported_visitor(*, origin: str, comment: SourceComment) -> str:
     return hashlib.blake2b(who.encode(), key=secret, person=b"imported", digest_size=16).hexdigest()
 
 
-def _existing(db: Session, article_id: int) -> dict[tuple[datetime, str | None], int]:
+def _existing(db: Session, article_id: int) -> dict[tuple[datetime, str | None], list[int]]:
+    """The article's comments from before this import, oldest first, by creation time and
+    text: each stands for one comment of the file, so two identical comments (two readers'
+    "+1" in the same second) are two, in the file and in the database."""
     rows = db.execute(
-        select(Comment.created_at, Comment.text_digest, Comment.id).where(
-            Comment.article_id == article_id
-        )
+        select(Comment.created_at, Comment.text_digest, Comment.id)
+        .where(Comment.article_id == article_id)
+        .order_by(Comment.id)
     )
-    return {(created_at, digest): comment_id for created_at, digest, comment_id in rows}
+    found: dict[tuple[datetime, str | None], list[int]] = defaultdict(list)
+    for created_at, digest, comment_id in rows:
+        found[(created_at, digest)].append(comment_id)
+    return found
 
 
 def _article(db: Session, thread: SourceThread, summary: Summary) -> Article:
@@ -209,9 +217,9 @@ def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Su
     added = shown = 0
     for source in ordered:
         parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
-        same = (source.created_at, digest_of(source.text))
-        if same in existing:
-            ids[source.source_id] = existing[same]
+        same = existing.get((source.created_at, digest_of(source.text)))
+        if same:
+            ids[source.source_id] = same.pop(0)
             summary.already_there += 1
             continue
         if source.parent_id is not None and parent_id is None:
@@ -219,7 +227,7 @@ def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Su
         row = _comment(article, source, parent_id=parent_id, origin=origin)
         db.add(row)
         db.flush()
-        ids[source.source_id] = existing[same] = row.id
+        ids[source.source_id] = row.id
         db.add_all(
             Report(
                 comment_id=row.id,

@@ -4,6 +4,7 @@ thread has a reply chain, spam, a deleted comment with an answer and a pending c
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -241,9 +242,12 @@ CREATE TABLE comments (
 """
 
 
-def isso_db(tmp_path: Path, *, extra_text: str | None = None) -> Path:
+def isso_db(
+    tmp_path: Path, *, extra_text: str | None = None, more: Sequence[tuple[Any, ...]] = ()
+) -> Path:
     """An Isso database as Isso creates it, with the story's thread at ``/2024/05/my-story/``.
-    Isso has no spam queue: the spam was deleted (mode 4) before the export."""
+    Isso has no spam queue: the spam was deleted (mode 4) before the export. ``more`` adds
+    comments: (id, parent, minute, mode, text, author, email, website, likes)."""
     rows: list[tuple[Any, ...]] = [
         (1, None, 0, 1, "First! A **fine** story.", "Ada", "ada@example.org", None, 2),
         (2, 1, 5, 1, "Agreed, see [this](https://example.net/x).", "Bob", "bob@example.org",
@@ -256,6 +260,7 @@ def isso_db(tmp_path: Path, *, extra_text: str | None = None) -> Path:
     ]  # fmt: skip
     if extra_text is not None:
         rows.append((8, None, 50, 1, extra_text, "Mallory", "m@example.org", None, 0))
+    rows.extend(more)
     path = tmp_path / "comments.db"
     connection = sqlite3.connect(path)
     connection.executescript(ISSO_SCHEMA)

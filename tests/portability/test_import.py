@@ -115,6 +115,25 @@ def test_importing_the_same_file_again_changes_nothing(
     assert after == before
 
 
+def test_identical_comments_of_one_file_are_each_stored_with_their_own_replies(
+    app: Flask, tmp_path: Path
+) -> None:
+    twins = [
+        (8, None, 50, 1, "+1", "Dan", "dan@example.org", None, 0),
+        (9, None, 50, 1, "+1", "Eve", "eve@example.org", None, 0),
+        (10, 9, 55, 1, "Me too, Eve", "Fay", None, None, 0),
+    ]
+    path = sources.isso_db(tmp_path, more=twins)
+    imported(app, tmp_path, "isso", path)
+    assert outline(app, "my-story")[-2:] == [("+1", []), ("+1", [("Me too, Eve", [])])]
+    by_text = {row.text: row for row in rows(app) if row.text != "+1"}
+    (eve,) = [row for row in rows(app) if row.author_name == "Eve"]
+    assert by_text["Me too, Eve"].parent_id == eve.id
+    before = (outline(app, "my-story"), builders.counters(app, "my-story"), counts(app)[:2])
+    assert "0 comments imported" in imported(app, tmp_path, "isso", path)
+    assert (outline(app, "my-story"), builders.counters(app, "my-story"), counts(app)[:2]) == before
+
+
 @ALL
 def test_a_new_comment_in_a_later_file_is_added_to_the_thread(
     app: Flask, tmp_path: Path, source_format: str
