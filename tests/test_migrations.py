@@ -24,8 +24,14 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     url = require(POSTGRES_URL, "ENGAGEMENT_TEST_POSTGRES_URL")
     _reset_postgres(url)
-    # The session's migrated schema is gone now: rebuild it for the tests that follow.
-    request.addfinalizer(lambda: database.upgrade(url))
+
+    # The session's migrated schema is gone now: rebuild it, empty, for the tests that follow
+    # (rows written here with explicit ids would collide with theirs).
+    def rebuild() -> None:
+        _reset_postgres(url)
+        database.upgrade(url)
+
+    request.addfinalizer(rebuild)
     return url
 
 
@@ -188,5 +194,38 @@ def test_upgrading_keeps_view_marks_and_drops_their_foreign_key(empty_database: 
             ]
             (foreign_key,) = inspect(conn).get_foreign_keys("view_marks")
             assert foreign_key["referred_table"] == "articles"
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_every_audit_entry_linked_to_its_token(empty_database: str) -> None:
+    """SQLite alters api_tokens by copying it; the audit log's references to it survive."""
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0004")
+    engine = database.make_engine(empty_database, pooled=False)
+    now = {"now": "2026-11-01 10:00:00+00:00"}
+    try:
+        with engine.begin() as conn:
+            insert_article(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO api_tokens (id, name, token_hash, created_at)"
+                    " VALUES (7, 'cms', 'a-hash', :now)"
+                ),
+                now,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO moderation_actions (actor, token_id, action, article_id,"
+                    " created_at) VALUES ('token:cms', 7, 'article.close', 1, :now)"
+                ),
+                now,
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT token_id FROM moderation_actions")).scalar() == 7
+        command.downgrade(config, "0004")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT token_id FROM moderation_actions")).scalar() == 7
     finally:
         engine.dispose()
