@@ -160,6 +160,11 @@ class ViewMark(Base):
     __table_args__ = {"sqlite_with_rowid": False}
 
 
+# What an erased comment's visitor and avatar become (``engagement commenter erase``). No hash
+# is ever this word, so it also marks the comment as erased.
+ERASED = "erased"
+
+
 class Comment(Base):
     __tablename__ = "comments"
 
@@ -204,6 +209,11 @@ class Comment(Base):
     def _digest(self, _key: str, text: str) -> str:
         self.text_digest = digest_of(text)
         return text
+
+    @property
+    def erased(self) -> bool:
+        """Whether the comment was erased at its author's request: it can never come back."""
+        return self.visitor == ERASED
 
     @property
     def visible(self) -> bool:

@@ -428,6 +428,12 @@ def act(
     """Take one action on one comment, resolve its open reports, and log it."""
     if action is Action.NOT_SPAM and comment.status is not CommentStatus.SPAM:
         raise ApiError(409, "not_spam", "Only a comment held as spam can be marked not spam.")
+    if comment.erased:
+        raise ApiError(
+            409,
+            "comment_erased",
+            "This comment was erased at its author's request: it cannot be restored or changed.",
+        )
     if comment.deleted_at is not None and action not in ON_DELETED:
         raise ApiError(409, "comment_deleted", "Restore the comment first.")
     before = comment_state(comment)

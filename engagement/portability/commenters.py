@@ -28,13 +28,21 @@ from engagement.abuse import bans
 from engagement.comments import inputs
 from engagement.comments import service as comments
 from engagement.errors import ApiError
-from engagement.models import Article, Ban, BanKind, Comment, ModerationAction, utcnow
+from engagement.models import (
+    ERASED,
+    Article,
+    Ban,
+    BanKind,
+    Comment,
+    ModerationAction,
+    Report,
+    utcnow,
+)
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
 
 FORMAT = "engagement-commenter"
 VERSION = 1
-ERASED = "erased"
 
 
 class NotAnEmail(ValueError):
@@ -132,6 +140,11 @@ def _wipe(comment: Comment) -> None:
 
 
 def _wipe_quoted_texts(db: Session, comment_ids: list[int]) -> None:
+    """Wipe what others wrote that may quote the erased comments: readers' report notes and
+    the texts the audit log kept of moderators' edits (their reasons stay: they are the
+    moderators' own account)."""
+    for report in db.scalars(select(Report).where(Report.comment_id.in_(comment_ids))):
+        report.note = None
     entries = db.scalars(
         select(ModerationAction).where(ModerationAction.comment_id.in_(comment_ids))
     )

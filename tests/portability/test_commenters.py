@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engagement import db as database
 from engagement.abuse import bans
-from engagement.models import BanKind, ModerationAction
+from engagement.models import BanKind, ModerationAction, Report, TokenScope
 from engagement.moderation import service as moderation
 from engagement.moderation.audit import Actor
 from tests import builders
@@ -125,6 +125,32 @@ def test_erase_wipes_the_text_quoted_in_the_audit_log(app: Flask, tmp_path: Path
             [[e.before, e.after] for e in database.session().scalars(select(ModerationAction))]
         )
     assert "Ada's" not in log
+
+
+def test_erase_wipes_readers_report_notes_on_the_comments(app: Flask, tmp_path: Path) -> None:
+    ids = a_discussion(app)
+    client = app.test_client()
+    note = {"reason": "abuse", "note": "She wrote: Ada's view"}
+    assert client.post(f"/api/v1/comments/{ids['ada']}/reports", json=note).status_code == 201
+    run(app, tmp_path, "commenter", "erase", ADA, "--yes")
+    with app.app_context():
+        assert [r.note for r in database.session().scalars(select(Report))] == [None]
+
+
+def test_an_erased_comment_cannot_be_restored(app: Flask, tmp_path: Path) -> None:
+    ids = a_discussion(app)
+    run(app, tmp_path, "commenter", "erase", ADA, "--yes")
+    secret = builders.api_token(app, scopes=[TokenScope.MODERATION])
+    response = app.test_client().post(
+        f"/api/v1/moderation/comments/{ids['ada_again']}/restore",
+        json={},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "comment_erased"
+    assert builders.counters(app, "my-story") == (2, 0)
+    (row,) = [row for row in rows(app) if row.id == ids["ada_again"]]
+    assert row.deleted_at is not None and row.text == ""
 
 
 def test_erase_asks_first_and_changes_nothing_when_refused(app: Flask, tmp_path: Path) -> None:
