@@ -130,8 +130,9 @@ def import_command(source_format: str, file: Path, key_from: str) -> None:
     click.echo(
         f"{summary.articles_created} articles created, "
         f"{summary.comments_imported} comments imported, {summary.skipped} skipped "
-        f"({summary.already_there} already there, {summary.not_comments} pingbacks or "
-        f"trackbacks, {summary.unkeyed_comments} in threads without a key)"
+        f"({summary.already_there} already there, {summary.erased} of erased commenters, "
+        f"{summary.not_comments} pingbacks or trackbacks, {summary.unkeyed_comments} in "
+        "threads without a key)"
     )
     if summary.orphans:
         click.echo(f"{summary.orphans} replies whose parent is not in the file are top-level")

@@ -43,6 +43,7 @@ from engagement.moderation.audit import Actor
 
 FORMAT = "engagement-commenter"
 VERSION = 1
+ERASE_ACTION = "commenter.erase"
 
 
 class NotAnEmail(ValueError):
@@ -172,7 +173,7 @@ def erase(db: Session, *, email: str, actor: Actor, now: datetime | None = None)
     audit.record(
         db,
         actor=actor,
-        action="commenter.erase",
+        action=ERASE_ACTION,
         after={"commenter": email_digest(address), "comments": ids, "bans_kept": len(kept)},
     )
     return Erasure(comments=len(ids), bans_kept=len(kept))

@@ -34,10 +34,19 @@ from sqlalchemy.orm import Session
 from engagement import sanitize
 from engagement.articles import service as articles
 from engagement.comments import service as comments
-from engagement.models import Article, Ban, Comment, DailyViews, Report, digest_of, utcnow
+from engagement.models import (
+    Article,
+    Ban,
+    Comment,
+    DailyViews,
+    ModerationAction,
+    Report,
+    digest_of,
+    utcnow,
+)
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
-from engagement.portability import disqus, isso, native, wxr
+from engagement.portability import commenters, disqus, isso, native, wxr
 from engagement.portability.records import (
     KeyFrom,
     MalformedSource,
@@ -55,6 +64,8 @@ class Summary:
     articles_created: int = 0
     comments_imported: int = 0
     already_there: int = 0
+    # Comments of commenters erased at their request: an old file never brings them back.
+    erased: int = 0
     orphans: int = 0
     not_comments: int = 0
     bans_imported: int = 0
@@ -64,7 +75,7 @@ class Summary:
 
     @property
     def skipped(self) -> int:
-        return self.already_there + self.not_comments + self.unkeyed_comments
+        return self.already_there + self.erased + self.not_comments + self.unkeyed_comments
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +83,7 @@ class Summary:
             "comments_imported": self.comments_imported,
             "skipped": self.skipped,
             "already_there": self.already_there,
+            "erased": self.erased,
             "not_comments": self.not_comments,
             "unkeyed_comments": self.unkeyed_comments,
             "unkeyed_threads": len(self.unkeyed_threads),
@@ -128,6 +140,19 @@ def imported_visitor(*, origin: str, comment: SourceComment) -> str:
     secret = current_app.config["SECRET_KEY"].encode()[:64]
     who = comment.author_email or f"{origin}:{comment.source_id}"
     return hashlib.blake2b(who.encode(), key=secret, person=b"imported", digest_size=16).hexdigest()
+
+
+def _erased_commenters(db: Session) -> frozenset[str]:
+    """The keyed hashes of the addresses erased at their owners' request, from the audit log,
+    which names each erasure by one (``commenters.email_digest``)."""
+    entries = db.scalars(
+        select(ModerationAction.after).where(ModerationAction.action == commenters.ERASE_ACTION)
+    )
+    return frozenset(str(after["commenter"]) for after in entries if after and "commenter" in after)
+
+
+# What an erased comment's text digest is: its text is gone.
+ERASED_TEXT = digest_of("")
 
 
 def _existing(db: Session, article_id: int) -> dict[tuple[datetime, str | None], list[int]]:
@@ -202,7 +227,14 @@ def _comment(
     )
 
 
-def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Summary) -> None:
+def _store_thread(
+    db: Session,
+    thread: SourceThread,
+    *,
+    origin: str,
+    erased: frozenset[str],
+    summary: Summary,
+) -> None:
     ordered = parents_first(thread)
     summary.not_comments += thread.not_comments
     if thread.key is None:
@@ -217,6 +249,13 @@ def _store_thread(db: Session, thread: SourceThread, *, origin: str, summary: Su
     added = shown = 0
     for source in ordered:
         parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
+        if source.author_email and commenters.email_digest(source.author_email) in erased:
+            # Its erased row, if the thread has it, keeps the place of its replies.
+            same = existing.get((source.created_at, ERASED_TEXT))
+            if same:
+                ids[source.source_id] = same.pop(0)
+            summary.erased += 1
+            continue
         same = existing.get((source.created_at, digest_of(source.text)))
         if same:
             ids[source.source_id] = same.pop(0)
@@ -291,8 +330,9 @@ def store(
     """Store the threads (and bans) of ``source``, skipping what is already there; writes one
     audit entry. ``origin`` names the format; ``on_thread`` is called after each thread."""
     summary = Summary()
+    erased = _erased_commenters(db)
     for thread in merged(source.threads):
-        _store_thread(db, thread, origin=origin, summary=summary)
+        _store_thread(db, thread, origin=origin, erased=erased, summary=summary)
         if on_thread is not None:
             on_thread(thread)
     _store_bans(db, source.bans, summary)

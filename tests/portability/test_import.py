@@ -134,6 +134,18 @@ def test_identical_comments_of_one_file_are_each_stored_with_their_own_replies(
     assert (outline(app, "my-story"), builders.counters(app, "my-story"), counts(app)[:2]) == before
 
 
+def test_an_old_file_does_not_bring_back_an_erased_commenter(app: Flask, tmp_path: Path) -> None:
+    path = sources.isso_db(tmp_path)
+    imported(app, tmp_path, "isso", path)
+    erased = run(app, tmp_path, "commenter", "erase", "ada@example.org", "--yes")
+    assert erased.exit_code == 0, erased.output
+    before = (outline(app, "my-story"), builders.counters(app, "my-story"), counts(app)[:2])
+    again = imported(app, tmp_path, "isso", path)
+    assert "0 comments imported" in again and "2 of erased commenters" in again
+    assert (outline(app, "my-story"), builders.counters(app, "my-story"), counts(app)[:2]) == before
+    assert all(row.author_email != "ada@example.org" for row in rows(app))
+
+
 @ALL
 def test_a_new_comment_in_a_later_file_is_added_to_the_thread(
     app: Flask, tmp_path: Path, source_format: str
