@@ -283,7 +283,9 @@ class ApiToken(Base):
 
     @property
     def scope_set(self) -> frozenset[TokenScope]:
-        return frozenset(TokenScope(scope) for scope in self.scopes.split())
+        # A scope this version does not know (a newer one's, after a downgrade) grants nothing.
+        known = {scope.value for scope in TokenScope}
+        return frozenset(TokenScope(scope) for scope in self.scopes.split() if scope in known)
 
     def may(self, scope: TokenScope) -> bool:
         return scope in self.scope_set

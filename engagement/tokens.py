@@ -32,7 +32,8 @@ def create(
     created_by_id: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns it with its secret, which is not stored and cannot be shown again."""
-    ordered = [scope.value for scope in TokenScope if scope in set(scopes)]
+    wanted = set(scopes)
+    ordered = [scope.value for scope in TokenScope if scope in wanted]
     if not ordered:
         raise ValueError("a token needs at least one scope")
     secret = PREFIX + secrets.token_urlsafe(32)

@@ -12,8 +12,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engagement import db as database
+from engagement import tokens
 from engagement.db import Base
 from engagement.models import (
+    ApiToken,
     Comment,
     CommentStatus,
     ModerationAction,
@@ -358,3 +360,27 @@ def test_login_attempts_are_rate_limited_per_client(app: Flask, client: FlaskCli
     response = log_in(client)
     assert response.status_code == 429
     assert "Retry-After" in response.headers
+
+
+def test_a_token_with_a_scope_this_version_does_not_know_is_refused_not_an_error(
+    app: Flask, client: FlaskClient
+) -> None:
+    secret = builders.api_token(app, scopes=[TokenScope.ARTICLES])
+    with app.app_context():
+        db = database.session()
+        token = db.scalars(select(ApiToken)).one()
+        token.scopes = "articles comments:write"  # a newer version's scope, after a downgrade
+        db.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    response = client.get("/api/v1/moderation/queues", headers=headers)
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "insufficient_scope"
+
+
+def test_a_token_is_given_every_scope_asked_for_however_they_come(app: Flask) -> None:
+    wanted = (scope for scope in (TokenScope.MODERATION, TokenScope.ARTICLES))
+    with app.app_context():
+        db = database.session()
+        token, _ = tokens.create(db, name="desk", scopes=wanted)
+        assert token.scopes == "articles moderation"
+        db.rollback()
