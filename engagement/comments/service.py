@@ -30,6 +30,7 @@ from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.comments.inputs import MAX_ID, NewComment
 from engagement.errors import ApiError
+from engagement.keyed import site_hash
 from engagement.models import (
     Article,
     Comment,
@@ -73,10 +74,8 @@ def get_visible(db: Session, *, comment_id: int) -> Comment:
 
 def avatar_for(*, email: str | None, visitor: str) -> str:
     """The avatar hash: keyed, so it cannot be matched against public avatar services."""
-    secret = current_app.config["SECRET_KEY"].encode()[:64]
     source = f"email:{email}" if email else f"visitor:{visitor}"
-    digest = hashlib.blake2b(source.encode(), key=secret, person=b"avatar", digest_size=16)
-    return digest.hexdigest()
+    return site_hash(source, person=b"avatar")
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -14,6 +14,7 @@ from crawlerdetect.providers.crawlers import data as CRAWLER_PATTERNS
 from flask import current_app, request
 
 from engagement import ratelimit
+from engagement.keyed import site_hash
 
 # Headers browsers send when they fetch a page speculatively; such a fetch is not a read.
 # Keyed as the WSGI environ names them: read there directly, they cost a dict lookup each.
@@ -53,15 +54,12 @@ def network() -> str:
     A visitor is a hash of address and browser, so one address can pose as several visitors
     by changing its user agent; counting by network counts it once.
     """
-    secret = current_app.config["SECRET_KEY"].encode()[:64]
-    source = ratelimit.client_key().encode()
-    return hashlib.blake2b(source, key=secret, person=b"network", digest_size=16).hexdigest()
+    return site_hash(ratelimit.client_key(), person=b"network")
 
 
 def stable_visitor() -> str:
     """This request's visitor hash under the site key: links one poster's comments and likes."""
-    secret = current_app.config["SECRET_KEY"].encode()[:64]
-    return hashlib.blake2b(_traits(), key=secret, person=b"visitor", digest_size=16).hexdigest()
+    return site_hash(_traits(), person=b"visitor")
 
 
 # Constructs of Python's regular expressions that RE2 does not have: lookarounds, backreferences.

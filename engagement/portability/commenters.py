@@ -15,12 +15,10 @@ abuser out, and are listed in the export so the person can see them.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +26,7 @@ from engagement.abuse import bans
 from engagement.comments import inputs
 from engagement.comments import service as comments
 from engagement.errors import ApiError
+from engagement.keyed import site_hash
 from engagement.models import (
     ERASED,
     Article,
@@ -40,6 +39,7 @@ from engagement.models import (
 )
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
+from engagement.portability.export import iso
 
 FORMAT = "engagement-commenter"
 VERSION = 1
@@ -64,9 +64,7 @@ def normalized(email: str) -> str:
 def email_digest(email: str) -> str:
     """A keyed hash of the address: the audit log names an erased commenter by it, so an
     operator holding the address can check the erasure was done, and nobody else learns it."""
-    secret = current_app.config["SECRET_KEY"].encode()[:64]
-    digest = hashlib.blake2b(email.encode(), key=secret, person=b"erased", digest_size=16)
-    return digest.hexdigest()
+    return site_hash(email, person=b"erased")
 
 
 def comments_of(db: Session, *, email: str) -> list[tuple[Comment, Article]]:
@@ -85,16 +83,12 @@ def _bans_of(db: Session, email: str) -> list[Ban]:
     return list(db.scalars(query.order_by(Ban.id)))
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
 def export(db: Session, *, email: str, now: datetime | None = None) -> dict[str, Any]:
     """Everything held about the person with this address, as a JSON document."""
     return {
         "format": FORMAT,
         "version": VERSION,
-        "exported_at": _iso(now or utcnow()),
+        "exported_at": iso(now or utcnow()),
         "email": normalized(email),
         "comments": [
             {
@@ -112,9 +106,9 @@ def export(db: Session, *, email: str, now: datetime | None = None) -> dict[str,
                 "author_website": comment.author_website,
                 "likes": comment.likes,
                 "pinned": comment.pinned,
-                "created_at": _iso(comment.created_at),
-                "edited_at": _iso(comment.edited_at),
-                "deleted_at": _iso(comment.deleted_at),
+                "created_at": iso(comment.created_at),
+                "edited_at": iso(comment.edited_at),
+                "deleted_at": iso(comment.deleted_at),
             }
             for comment, article in comments_of(db, email=email)
         ],

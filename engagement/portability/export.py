@@ -38,7 +38,8 @@ VERSION = 1
 _AUDIT_BATCH = 1000
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """A time as the export writes it (ISO 8601), or None."""
     return moment.isoformat() if moment is not None else None
 
 
@@ -52,7 +53,7 @@ def comment_json(comment: Comment, reports: list[Report]) -> dict[str, Any]:
         "id": comment.id,
         "parent_id": comment.parent_id,
         "status": comment.status.value,
-        "deleted_at": _iso(comment.deleted_at),
+        "deleted_at": iso(comment.deleted_at),
         "text": comment.text,
         "author_name": comment.author_name,
         "author_email": comment.author_email,
@@ -61,17 +62,17 @@ def comment_json(comment: Comment, reports: list[Report]) -> dict[str, Any]:
         "likes": comment.likes,
         "pinned": comment.pinned,
         "spam_reasons": comment.spam_reasons,
-        "created_at": _iso(comment.created_at),
-        "edited_at": _iso(comment.edited_at),
-        "moderated_at": _iso(comment.moderated_at),
+        "created_at": iso(comment.created_at),
+        "edited_at": iso(comment.edited_at),
+        "moderated_at": iso(comment.moderated_at),
         "reports": [
             {
                 "reason": report.reason.value,
                 "note": report.note,
                 "visitor": report.visitor,
                 "network": report.network,
-                "created_at": _iso(report.created_at),
-                "resolved_at": _iso(report.resolved_at),
+                "created_at": iso(report.created_at),
+                "resolved_at": iso(report.resolved_at),
             }
             for report in reports
         ],
@@ -98,11 +99,11 @@ def article_json(db: Session, article: Article) -> dict[str, Any]:
         "key": article.key,
         "title": article.title,
         "url": article.url,
-        "published_at": _iso(article.published_at),
+        "published_at": iso(article.published_at),
         "comments_open": article.comments_open,
         "moderation": article.moderation.value if article.moderation else None,
         "views": article.view_count,
-        "created_at": _iso(article.created_at),
+        "created_at": iso(article.created_at),
         "daily_views": [{"day": day.day.isoformat(), "views": day.views} for day in days],
         # Ids grow with time and a reply is always younger than its parent: parents first.
         "comments": [comment_json(row, reports.get(row.id, [])) for row in rows],
@@ -114,10 +115,10 @@ def ban_json(ban: Ban) -> dict[str, Any]:
         "kind": ban.kind.value,
         "value": ban.value,
         "reason": ban.reason,
-        "created_at": _iso(ban.created_at),
-        "expires_at": _iso(ban.expires_at),
+        "created_at": iso(ban.created_at),
+        "expires_at": iso(ban.expires_at),
         "created_by": ban.created_by,
-        "revoked_at": _iso(ban.revoked_at),
+        "revoked_at": iso(ban.revoked_at),
     }
 
 
@@ -141,7 +142,7 @@ def _audit_entries(db: Session) -> Iterator[dict[str, Any]]:
                 "reason": entry.reason,
                 "before": entry.before,
                 "after": entry.after,
-                "created_at": _iso(entry.created_at),
+                "created_at": iso(entry.created_at),
             }
         if len(batch) < _AUDIT_BATCH:
             return
@@ -159,7 +160,7 @@ def document(
 ) -> Iterator[str]:
     """The export, in pieces to write one after the other; one article in memory at a time.
     ``on_article`` is called after each article."""
-    header = {"format": FORMAT, "version": VERSION, "exported_at": _iso(now or utcnow())}
+    header = {"format": FORMAT, "version": VERSION, "exported_at": iso(now or utcnow())}
     yield _dump(header)[:-1] + ',\n"articles":['
     ids = db.scalars(select(Article.id).order_by(Article.id)).all()
     for index, article_id in enumerate(ids):

@@ -19,7 +19,6 @@ The caller commits: a file is imported whole, or not at all.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,13 +26,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engagement import sanitize
 from engagement.articles import service as articles
 from engagement.comments import service as comments
+from engagement.keyed import site_hash
 from engagement.models import (
     Article,
     Ban,
@@ -137,9 +136,7 @@ def parents_first(thread: SourceThread) -> list[SourceComment]:
 def imported_visitor(*, origin: str, comment: SourceComment) -> str:
     """A visitor hash for an imported comment: one per email address, as author history and
     first-time moderation link a commenter's posts by email, else one per comment."""
-    secret = current_app.config["SECRET_KEY"].encode()[:64]
-    who = comment.author_email or f"{origin}:{comment.source_id}"
-    return hashlib.blake2b(who.encode(), key=secret, person=b"imported", digest_size=16).hexdigest()
+    return site_hash(comment.author_email or f"{origin}:{comment.source_id}", person=b"imported")
 
 
 def _erased_commenters(db: Session) -> frozenset[str]:
