@@ -41,7 +41,6 @@ from engagement.models import (
     ModerationAction,
     Report,
     digest_of,
-    utcnow,
 )
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
@@ -176,22 +175,11 @@ def _article(db: Session, thread: SourceThread, summary: Summary) -> Article:
         found.url = found.url or thread.url
         return found
     summary.articles_created += 1
-    now = utcnow()
-    article = Article(
-        key=thread.key,
-        title=thread.title,
-        url=thread.url,
-        published_at=thread.published_at,
-        comments_open=thread.comments_open,
-        moderation=thread.moderation,
-        view_count=thread.view_count,
-        comment_count=0,
-        thread_version=0,
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(article)
-    db.flush()
+    article = articles.get_or_create(db, key=thread.key, title=thread.title, url=thread.url)
+    article.published_at = thread.published_at
+    article.comments_open = thread.comments_open
+    article.moderation = thread.moderation
+    article.view_count = thread.view_count
     return article
 
 
