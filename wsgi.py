@@ -1,5 +1,9 @@
-"""The WSGI entry point: ``gunicorn wsgi:app``."""
+"""The WSGI entry point: ``gunicorn wsgi:app`` (or any WSGI server).
 
-from engagement.cli import app_or_exit
+A bad setting or an unusable database is one line on stderr and exit status 4, which gunicorn
+takes as "the application cannot load" and stops instead of restarting workers.
+"""
 
-app = app_or_exit()
+from engagement.startup import EXIT_APP_LOAD, app_or_exit
+
+app = app_or_exit(status=EXIT_APP_LOAD)

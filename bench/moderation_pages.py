@@ -39,10 +39,13 @@ from engagement.models import (
     TokenScope,
 )
 from engagement.moderation import accounts
+from engagement.moderation.audit import Actor
 
 SECRET = "bench-secret-key-0123456789"
 PASSWORD = "bench password 123"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+SETUP = Actor(name="setup")
 
 
 def reset_postgres(url: str) -> None:
@@ -110,7 +113,7 @@ def seed(app: Flask, *, articles: int, comments: int) -> None:
                 for k in range(3)
             ],
         )
-        accounts.create(db, username="bench", password=PASSWORD, role=Role.ADMIN)
+        accounts.create(db, actor=SETUP, username="bench", password=PASSWORD, role=Role.ADMIN)
         db.commit()
         # Planner statistics, as a live database has them (autovacuum, or SQLite's ANALYZE).
         db.execute(text("ANALYZE"))
@@ -162,7 +165,7 @@ def main() -> None:
         client = logged_in(app)
         with app.app_context():
             db = database.session()
-            _, secret = tokens.create(db, name="bench", scopes=[TokenScope.MODERATION])
+            _, secret = tokens.create(db, actor=SETUP, name="bench", scopes=[TokenScope.MODERATION])
             db.commit()
         bearer = {"Authorization": f"Bearer {secret}"}
         token = CSRF.search(client.get("/moderation/").get_data(as_text=True))

@@ -36,6 +36,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     access.init_app(app)
     cors.init_app(app)
     ratelimit.init_app(app)

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from importlib.metadata import version
 from typing import Any, TypeVar
 
 import click
@@ -14,12 +15,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from engagement import create_app, tokens
 from engagement import db as database
-from engagement.config import ConfigError
+from engagement import startup, tokens
 from engagement.errors import ApiError
 from engagement.models import Moderator, Role, TokenScope, utcnow
-from engagement.moderation import accounts, audit
+from engagement.moderation import accounts
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
 from engagement.portability import commands as portability
@@ -28,17 +28,60 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def app_or_exit() -> Flask:
-    """The application, or a clear message and exit status 2 when configuration is bad."""
-    try:
-        return create_app()
-    except ConfigError as exc:
-        print(f"engagement: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    """The application for a command, or one line and exit status 2 (see ``startup``).
+
+    Commands are not bound by the statement timeout: an import, an export or a prune may
+    rightly run long statements. Connecting is bounded as for the service.
+    """
+    return startup.app_or_exit(
+        status=startup.EXIT_CONFIG, report_schema=False, DATABASE_STATEMENT_TIMEOUT=None
+    )
 
 
-@click.group(cls=FlaskGroup, create_app=app_or_exit)
+class Commands(FlaskGroup):
+    """Flask's command group, minus what would build the application before it is needed.
+
+    ``--help``, ``--version`` and an unknown command need no settings and create no files;
+    a database that fails during a command is one line and exit status 2, not a traceback.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except startup.DATABASE_ERRORS as exc:
+            url = current_app.config["DATABASE_URL"] if current_app else "(unknown)"
+            click.echo(f"engagement: {startup.database_message(url, exc)}", err=True)
+            sys.exit(startup.EXIT_CONFIG)
+
+
+@click.group(cls=Commands, create_app=app_or_exit, add_version_option=False)
+@click.version_option(version("engagement"), "--version", prog_name="engagement")
 def main() -> None:
     """Operate the engagement service."""
+
+
+# Flask's options to pick an application, an env file or debug mode mean nothing here: the
+# application is this one, and its settings are ENGAGEMENT_* variables.
+main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
+
+
+@main.command("check", with_appcontext=False)
+def check() -> None:
+    """Check the settings, the database, its schema and the rate-limit storage.
+
+    Exit status 0 when everything is fine, 2 when something is wrong.
+    """
+    found = startup.findings()
+    for finding in found:
+        click.echo(f"{'ok' if finding.ok else 'PROBLEM':7} {finding.subject}: {finding.detail}")
+    if not all(finding.ok for finding in found):
+        sys.exit(startup.EXIT_CONFIG)
 
 
 @main.group("db")
@@ -82,7 +125,9 @@ def db_downgrade(revision: str) -> None:
 def create_token(name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token for the CMS; the token is printed once and never stored."""
     db = database.session()
-    token, secret = tokens.create(db, name=name, scopes=[TokenScope(scope) for scope in scopes])
+    token, secret = tokens.create(
+        db, actor=Actor.command_line(), name=name, scopes=[TokenScope(s) for s in scopes]
+    )
     db.commit()
     click.echo(f"token {token.id} ({name}, {token.scopes}): {secret}")
     click.echo("Keep it now: only its hash is stored.", err=True)
@@ -108,15 +153,9 @@ def revoke_token(token_id: int) -> None:
     token = tokens.get(db, token_id=token_id)
     if token is None:
         raise click.ClickException(f"no token with id {token_id}")
-    tokens.revoke(db, token=token)
-    audit.record(
-        db,
-        actor=Actor.command_line(),
-        action="token.revoke",
-        after={"id": token.id, "name": token.name},
-    )
+    changed = tokens.revoke(db, actor=Actor.command_line(), token=token)
     db.commit()
-    click.echo(f"token {token.id} ({token.name}) revoked")
+    click.echo(f"token {token.id} ({token.name}) {'revoked' if changed else 'was revoked already'}")
 
 
 def _moderator(db: Session, username: str) -> Moderator:
@@ -124,6 +163,18 @@ def _moderator(db: Session, username: str) -> Moderator:
     if found is None:
         raise click.ClickException(f"no moderator named {username!r}")
     return found
+
+
+def _account_change(username: str, change: Callable[[Session, Moderator], bool]) -> bool:
+    """Apply ``change`` to the named account and commit; whether it changed anything.
+    A refusal (a short password, the last admin) is the error message, exit status 1."""
+    db = database.session()
+    try:
+        changed = change(db, _moderator(db, username))
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    db.commit()
+    return changed
 
 
 def _password_option(prompt: str) -> Callable[[F], F]:
@@ -148,15 +199,11 @@ def create_moderator(username: str, role: str, password: str) -> None:
     """Create a moderator account (role moderator or admin)."""
     db = database.session()
     try:
-        created = accounts.create(db, username=username, password=password, role=Role(role))
+        created = accounts.create(
+            db, actor=Actor.command_line(), username=username, password=password, role=Role(role)
+        )
     except ApiError as exc:
         raise click.ClickException(exc.message) from None
-    audit.record(
-        db,
-        actor=Actor.command_line(),
-        action="moderator.create",
-        after={"username": created.username, "role": created.role.value},
-    )
     db.commit()
     click.echo(f"{created.role.value} {created.username} created")
 
@@ -167,12 +214,14 @@ def create_moderator(username: str, role: str, password: str) -> None:
 @with_appcontext
 def set_password(username: str, password: str) -> None:
     """Set a moderator's password; it also lifts a lockout and ends their sessions."""
-    db = database.session()
-    try:
-        accounts.set_password(db, moderator=_moderator(db, username), password=password)
-    except ApiError as exc:
-        raise click.ClickException(exc.message) from None
-    db.commit()
+
+    def change(db: Session, moderator: Moderator) -> bool:
+        accounts.set_password(
+            db, actor=Actor.command_line(), moderator=moderator, password=password
+        )
+        return True
+
+    _account_change(username, change)
     click.echo(f"password of {username} changed")
 
 
@@ -181,21 +230,14 @@ def set_password(username: str, password: str) -> None:
 @click.argument("role", type=ROLE)
 @with_appcontext
 def set_role(username: str, role: str) -> None:
-    """Make a moderator an admin, or an admin a moderator."""
-    db = database.session()
-    moderator = _moderator(db, username)
-    before = {"role": moderator.role.value}
-    accounts.set_role(db, moderator=moderator, role=Role(role))
-    audit.record(
-        db,
-        actor=Actor.command_line(),
-        action="moderator.role",
-        reason=username,
-        before=before,
-        after={"role": role},
+    """Make a moderator an admin, or an admin a moderator (never the last active admin)."""
+    changed = _account_change(
+        username,
+        lambda db, moderator: accounts.set_role(
+            db, actor=Actor.command_line(), moderator=moderator, role=Role(role)
+        ),
     )
-    db.commit()
-    click.echo(f"{username} is now {role}")
+    click.echo(f"{username} is {'now' if changed else 'already'} {role}")
 
 
 @main.command("disable-moderator")
@@ -203,11 +245,17 @@ def set_role(username: str, role: str) -> None:
 @click.option("--enable", is_flag=True, help="Enable the account again instead.")
 @with_appcontext
 def disable_moderator(username: str, enable: bool) -> None:
-    """Disable a moderator account (ending its sessions), or enable it with --enable."""
-    db = database.session()
-    accounts.set_active(db, moderator=_moderator(db, username), active=enable)
-    db.commit()
-    click.echo(f"{username} {'enabled' if enable else 'disabled'}")
+    """Disable a moderator account (ending its sessions), or enable it with --enable.
+
+    The last active admin cannot be disabled."""
+    changed = _account_change(
+        username,
+        lambda db, moderator: accounts.set_active(
+            db, actor=Actor.command_line(), moderator=moderator, active=enable
+        ),
+    )
+    state = "enabled" if enable else "disabled"
+    click.echo(f"{username} {state}" if changed else f"{username} was {state} already")
 
 
 @main.command("unlock-moderator")
@@ -215,10 +263,11 @@ def disable_moderator(username: str, enable: bool) -> None:
 @with_appcontext
 def unlock_moderator(username: str) -> None:
     """Lift the lockout of an account after failed logins."""
-    db = database.session()
-    accounts.unlock(db, moderator=_moderator(db, username))
-    db.commit()
-    click.echo(f"{username} unlocked")
+    changed = _account_change(
+        username,
+        lambda db, moderator: accounts.unlock(db, actor=Actor.command_line(), moderator=moderator),
+    )
+    click.echo(f"{username} unlocked" if changed else f"{username} was not locked")
 
 
 @main.command("list-moderators")
@@ -250,7 +299,7 @@ def demo(port: int) -> None:
     """Run the service on 127.0.0.1 with its embedded SQLite and the demo article at /demo/."""
     os.environ.setdefault("ENGAGEMENT_DEBUG", "1")
     os.environ.setdefault("ENGAGEMENT_DEMO", "1")
-    app = app_or_exit()
+    app = startup.app_or_exit()
     click.echo(f"demo article: http://127.0.0.1:{port}/demo/")
     click.echo(
         f"moderation:   http://127.0.0.1:{port}/moderation/ (an account: "

@@ -7,14 +7,22 @@ A bad value raises ``ConfigError`` with a message naming the variable.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PREFIX = "ENGAGEMENT_"
+# Variables with the prefix that are not settings: the test suite's own.
+NOT_SETTINGS = ("ENGAGEMENT_TEST_",)
+# The databases the service speaks to, by URL scheme (``sqlite://``, ``postgresql+psycopg://``).
+DATABASE_SCHEMES = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
 
 
 class ConfigError(Exception):
@@ -41,6 +49,38 @@ def _positive_int(raw: str) -> int:
     value = int(raw.strip())
     if value < 1:
         raise ValueError("expected a whole number ≥ 1")
+    return value
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("expected a number of seconds, like 5 or 0.5") from None
+    if not 0 < value <= 3600:
+        raise ValueError("expected a number of seconds above 0 and at most 3600")
+    return value
+
+
+def _connect_seconds(raw: str) -> int:
+    value = _int(raw)
+    if value < 2:
+        raise ValueError("expected whole seconds ≥ 2 (the PostgreSQL client's shortest wait)")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    value = raw.strip()
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; expected sqlite:///path/to/file or postgresql://user@host/db"
+        ) from None
+    if url.drivername not in DATABASE_SCHEMES:
+        raise ValueError(
+            f"unsupported database {url.drivername!r}; expected sqlite:/// or postgresql://"
+        )
     return value
 
 
@@ -99,9 +139,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEBUG", _bool, False, "Development mode: a generated secret key, detailed errors."),
     Setting(
         "DATABASE_URL",
-        _str,
+        _database_url,
         "",
         "SQLAlchemy URL. Default: a SQLite file `engagement.sqlite3` in the instance folder.",
+    ),
+    Setting(
+        "DATABASE_CONNECT_TIMEOUT",
+        _connect_seconds,
+        3,
+        "PostgreSQL: seconds to wait for a new connection to be accepted and answered.",
+    ),
+    Setting(
+        "DATABASE_STATEMENT_TIMEOUT",
+        _seconds,
+        5.0,
+        "PostgreSQL: seconds the service waits for any one answer of the database (a statement, "
+        "a commit); the server also cancels statements that run longer.",
+    ),
+    Setting(
+        "DATABASE_POOL_TIMEOUT",
+        _seconds,
+        2.0,
+        "Seconds a request waits for a free connection of its process's pool.",
     ),
     Setting(
         "AUTO_MIGRATE",
@@ -127,6 +186,12 @@ SETTINGS: tuple[Setting, ...] = (
         "memory",
         "When the storage does not answer: `memory` counts per process (logged), "
         "`refuse` answers writes 503.",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_TIMEOUT",
+        _seconds,
+        0.5,
+        "Seconds to wait for the rate-limit storage (Redis) to connect or answer.",
     ),
     Setting("LIMIT_READS", _rate, "600 per minute", "Reads (GET) per client."),
     Setting("LIMIT_WRITES", _rate, "60 per minute", "Writes without a limit of their own."),
@@ -269,6 +334,30 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
+BY_NAME_FULL = frozenset(PREFIX + setting.name for setting in SETTINGS)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: fit for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each ``ENGAGEMENT_*`` variable that is no setting, with the closest name."""
+    source = os.environ if environ is None else environ
+    warnings = []
+    for name in sorted(source):
+        if not name.startswith(PREFIX) or name in BY_NAME_FULL or name.startswith(NOT_SETTINGS):
+            continue
+        # Compared without the prefix, which every name shares and which would make any two
+        # names look alike.
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), BY_NAME, n=1, cutoff=0.7)
+        hint = f"did you mean {PREFIX}{close[0]}?" if close else "no setting has a name like it"
+        warnings.append(f"{name} is not a setting of this version; {hint}")
+    return warnings
 
 
 def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
@@ -283,7 +372,8 @@ def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str
         try:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            raise ConfigError(f"{PREFIX}{setting.name}={raw!r}: {exc}") from None
+            shown = redact_url(raw) if setting.name == "DATABASE_URL" else raw
+            raise ConfigError(f"{PREFIX}{setting.name}={shown!r}: {exc}") from None
     for name, value in overrides.items():
         if name not in BY_NAME:
             raise ConfigError(f"unknown setting {name}")

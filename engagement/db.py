@@ -10,11 +10,13 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -96,9 +98,76 @@ class QueuedWriterConnection(sqlite3.Connection):
         super().close()
 
 
-def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
-    """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3."""
+@dataclass(frozen=True)
+class Waits:
+    """How long the service waits for the database, in seconds (see the ``DATABASE_*_TIMEOUT``
+    settings). ``statement`` None: as long as each answer takes (the command line's imports)."""
+
+    connect: int = 3
+    statement: float | None = 5.0
+    pool: float = 2.0
+
+
+class StatementTimeout(psycopg.OperationalError):
+    """The database did not answer within the statement timeout; the connection is closed."""
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most ``answer_timeout`` seconds for each answer.
+
+    A PostgreSQL that accepts connections but never answers (a frozen host, a hung proxy) keeps
+    every socket open and acknowledged, so neither TCP nor the server's own statement_timeout
+    ever ends the wait: only the client can. Every round trip of psycopg (statements, fetches,
+    commits, rollbacks, pings) goes through ``wait``; past the deadline the connection is closed,
+    because its protocol state is unknown, and the pool discards it.
+    """
+
+    answer_timeout: float | None = None
+
+    def wait(self, gen: Any, interval: float | None = None, timeout: float | None = None) -> Any:
+        limit = timeout if timeout is not None else self.answer_timeout
+        try:
+            if interval is None:
+                return super().wait(gen, timeout=limit)
+            return super().wait(gen, interval=interval, timeout=limit)
+        # psycopg's own signal that a wait's timeout expired (psycopg is pinned exactly, and
+        # tests/test_waits.py freezes a real connection to prove this still works).
+        except psycopg.errors._WaitTimeout:
+            self.pgconn.finish()
+            raise StatementTimeout(
+                f"the database did not answer within {limit:g} s; connection closed"
+            ) from None
+
+
+def _bounded_connector(waits: Waits) -> Callable[..., Any]:
+    """A ``do_connect`` hook opening ``BoundedConnection``s with the given waits."""
+
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        cparams = {**cparams, "connect_timeout": waits.connect}
+        if waits.statement is not None:
+            # The server gives up too, so a statement nobody waits for no longer holds locks.
+            milliseconds = max(1, round(waits.statement * 1000))
+            options = f"{cparams.get('options', '')} -c statement_timeout={milliseconds}"
+            cparams["options"] = options.strip()
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.answer_timeout = waits.statement
+        return connection
+
+    return connect
+
+
+def make_engine(
+    url: str, *, pooled: bool = True, ping: bool = True, waits: Waits | None = None
+) -> Engine:
+    """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3.
+
+    With ``waits`` every wait on PostgreSQL is bounded: connecting, each answer, and taking a
+    connection from the pool (a file-backed SQLite's pool too; its writers queue as below).
+    """
     pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    if pooled and waits is not None and not in_memory:
+        pooling["pool_timeout"] = waits.pool
     if url.startswith("sqlite"):
         connect_args = {"timeout": 30, "factory": QueuedWriterConnection}
         engine = create_engine(url, connect_args=connect_args, **pooling)
@@ -136,19 +205,32 @@ def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if pooled:
-        pooling = {"pool_pre_ping": ping, "pool_size": 5, "max_overflow": 10}
-    return create_engine(url, **pooling)
+        pooling.update(pool_pre_ping=ping, pool_size=5, max_overflow=10)
+    engine = create_engine(url, **pooling)
+    if waits is not None:
+        event.listen(engine, "do_connect", _bounded_connector(waits))
+    return engine
+
+
+def waits_for(config: Any) -> Waits:
+    """The waits the settings ask for."""
+    return Waits(
+        connect=config["DATABASE_CONNECT_TIMEOUT"],
+        statement=config["DATABASE_STATEMENT_TIMEOUT"],
+        pool=config["DATABASE_POOL_TIMEOUT"],
+    )
 
 
 def init_app(app: Flask) -> None:
     """Give the app its engine and session factory, and close each request's session."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    waits = waits_for(app.config)
+    engine = make_engine(app.config["DATABASE_URL"], waits=waits)
     app.extensions["engagement.engine"] = engine
     # The hot paths' pool (see ``raw``) pings no connection on checkout: that ping would be a
     # round trip of its own on every page load; ``raw`` retries once on a dropped connection.
     raw_engine = engine
     if engine.dialect.name == "postgresql":
-        raw_engine = make_engine(app.config["DATABASE_URL"], ping=False)
+        raw_engine = make_engine(app.config["DATABASE_URL"], ping=False, waits=waits)
         relaxed = app.config["VIEW_DURABILITY"] == "relaxed"
         event.listen(raw_engine, "connect", functools.partial(_hot_path_session, relaxed=relaxed))
     app.extensions["engagement.raw_engine"] = raw_engine
@@ -172,7 +254,12 @@ def _hot_path_session(dbapi_conn: Any, _record: Any, *, relaxed: bool) -> None:
 
 def engine() -> Engine:
     """The current application's engine."""
-    return current_app.extensions["engagement.engine"]  # type: ignore[no-any-return]
+    return engine_of(current_app)
+
+
+def engine_of(app: Flask) -> Engine:
+    """The engine of ``app``."""
+    return app.extensions["engagement.engine"]  # type: ignore[no-any-return]
 
 
 def session() -> Session:
@@ -269,13 +356,14 @@ def raw(work: Callable[[RawConnection], T], *, writes: bool) -> T:
     SQLite a writing unit is one ``BEGIN IMMEDIATE`` transaction, queued like every request's.
 
     Once, a connection the database has dropped (a restart, an idle timeout) is replaced and
-    ``work`` runs again, so ``work`` must be safe to repeat: a view is (its de-duplication
-    mark makes a repeat count nothing), and so is a read.
+    ``work`` runs again (not after a statement timeout: a database that did not answer in time
+    would not answer a second try either), so ``work`` must be safe to repeat: a view is (its
+    de-duplication mark makes a repeat count nothing), and so is a read.
     """
     try:
         return _run(work, writes)
     except DBAPIError as exc:
-        if not exc.connection_invalidated:
+        if not exc.connection_invalidated or isinstance(exc.orig, StatementTimeout):
             raise
         log.warning("database connection dropped; retrying on a fresh one: %s", exc.orig)
         current_app.extensions["engagement.raw_engine"].dispose()
@@ -318,10 +406,32 @@ def is_postgres(db: Session) -> bool:
     return db.get_bind().dialect.name == "postgresql"
 
 
-def ping() -> None:
-    """Run a trivial query; raises if the database cannot be reached."""
-    with engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
+@functools.cache
+def head_revision() -> str:
+    """The newest revision of the migrations this version ships."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_revision(engine_: Engine) -> str | None:
+    """The revision the database's schema is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine_.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_problem(engine_: Engine) -> str | None:
+    """Why the database's schema does not fit this version, or None when it is at the head."""
+    current, head = schema_revision(engine_), head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return f"the database has no schema yet; this version needs {head}"
+    return f"the schema is at {current}; this version needs {head}"
 
 
 def alembic_config(url: str) -> Any:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template_string, request
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def _database_down(exc: DBAPIError) -> Response | tuple[str, int]:
-        log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    @app.errorhandler(PoolTimeout)
+    def _database_down(exc: SQLAlchemyError) -> Response | tuple[str, int]:
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database unavailable on %s %s: %s", request.method, request.path, cause)
         message = "The database does not answer; try again shortly."
         if wants_json():
             response = error_response(503, "database_unavailable", message)

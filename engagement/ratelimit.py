@@ -39,8 +39,6 @@ NAMES = ("reads", "writes", "views", "comments", "login")
 READ_METHODS = frozenset({"GET", "HEAD"})
 _ATTRIBUTE = "rate_limit"
 _EXEMPT = ""
-# A Redis that stops answering must not hold requests: give up on it quickly.
-STORAGE_TIMEOUT_SECONDS = 0.5
 # Keys in a shared Redis start with this, so other applications' keys are never touched.
 KEY_PREFIX = "engagement"
 EXTENSION = "engagement.limiter"
@@ -156,14 +154,15 @@ def _storage_uri(url: str) -> str:
     return SWEPT_MEMORY_SCHEME + "://" if url.startswith("memory://") else url
 
 
-def _storage_options(url: str) -> dict[str, str | int]:
+def _storage_options(url: str, timeout: float) -> dict[str, str | int]:
     if url.startswith("memory://"):
         return {}
-    # Redis client options (the annotation of limits omits their types). No retries: the
-    # request waits for nobody, and the limiter's fallback takes over at the first failure.
+    # Redis client options (the annotation of limits omits their types). A Redis that stops
+    # answering must not hold requests: no retries, a short timeout, and the limiter's
+    # fallback takes over at the first failure.
     options: dict[str, Any] = {
-        "socket_timeout": STORAGE_TIMEOUT_SECONDS,
-        "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),
     }
     return options
@@ -194,7 +193,7 @@ def init_app(app: Flask) -> None:
             ],
             strategy="moving-window",
             storage_uri=_storage_uri(url),
-            storage_options=_storage_options(url),
+            storage_options=_storage_options(url, config["RATELIMIT_STORAGE_TIMEOUT"]),
             in_memory_fallback_enabled=True,
             key_prefix=KEY_PREFIX,
             headers_enabled=False,

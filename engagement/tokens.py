@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engagement import db as database
 from engagement.errors import ApiError
 from engagement.models import ApiToken, TokenScope, utcnow
+from engagement.moderation.audit import Actor, record
 
 F = TypeVar("F", bound=Callable[..., Any])
 PREFIX = "eng_"
@@ -25,13 +26,10 @@ def _digest(secret: str) -> str:
 
 
 def create(
-    db: Session,
-    *,
-    name: str,
-    scopes: Iterable[TokenScope],
-    created_by_id: int | None = None,
+    db: Session, *, actor: Actor, name: str, scopes: Iterable[TokenScope]
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns it with its secret, which is not stored and cannot be shown again."""
+    """Create a token, logged as ``actor``'s; returns it with its secret, which is not stored
+    and cannot be shown again."""
     wanted = set(scopes)
     ordered = [scope.value for scope in TokenScope if scope in wanted]
     if not ordered:
@@ -41,11 +39,16 @@ def create(
         name=name,
         token_hash=_digest(secret),
         scopes=" ".join(ordered),
-        created_by_id=created_by_id,
+        created_by_id=actor.moderator_id,
     )
     db.add(token)
     db.flush()
+    record(db, actor=actor, action="token.create", after=_state(token))
     return token, secret
+
+
+def _state(token: ApiToken) -> dict[str, Any]:
+    return {"id": token.id, "name": token.name, "scopes": token.scopes}
 
 
 def authenticate(db: Session, secret: str) -> ApiToken | None:
@@ -57,11 +60,15 @@ def authenticate(db: Session, secret: str) -> ApiToken | None:
     return token
 
 
-def revoke(db: Session, *, token: ApiToken) -> None:
-    """Revoke a token; requests carrying it are refused from now on."""
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+def revoke(db: Session, *, actor: Actor, token: ApiToken, reason: str | None = None) -> bool:
+    """Revoke a token, logged as ``actor``'s: requests carrying it are refused from now on.
+    False, and nothing logged, when it was revoked already."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
     db.flush()
+    record(db, actor=actor, action="token.revoke", reason=reason, after=_state(token))
+    return True
 
 
 def get(db: Session, *, token_id: int) -> ApiToken | None:

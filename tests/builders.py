@@ -16,6 +16,9 @@ from engagement.articles import service as articles
 from engagement.comments import service as comments
 from engagement.comments.inputs import NewComment
 from engagement.models import Article, Comment, CommentStatus, Report, TokenScope, utcnow
+from engagement.moderation.audit import Actor
+
+SETUP = Actor(name="setup")
 
 
 def article(app: Flask, key: str = "the-story", **fields: Any) -> Article:
@@ -33,7 +36,7 @@ def api_token(
     """A fresh API token's secret (with every scope unless ``scopes`` names some)."""
     with app.app_context():
         db = database.session()
-        _, secret = tokens.create(db, name=name, scopes=scopes)
+        _, secret = tokens.create(db, actor=SETUP, name=name, scopes=scopes)
         db.commit()
         return secret
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engagement.errors import ApiError, invalid
 from engagement.models import Moderator, Role, utcnow
+from engagement.moderation.audit import Actor, record
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")
 MIN_PASSWORD = 10
@@ -60,8 +62,19 @@ def all_moderators(db: Session) -> list[Moderator]:
     return list(db.scalars(select(Moderator).order_by(Moderator.username)))
 
 
-def create(db: Session, *, username: str, password: str, role: Role = Role.MODERATOR) -> Moderator:
-    """Create an account with a hashed password; 409 when the username is taken."""
+def state(moderator: Moderator) -> dict[str, Any]:
+    """What the audit log keeps of an account before and after a change."""
+    return {
+        "username": moderator.username,
+        "role": moderator.role.value,
+        "active": moderator.active,
+    }
+
+
+def create(
+    db: Session, *, actor: Actor, username: str, password: str, role: Role = Role.MODERATOR
+) -> Moderator:
+    """Create an account with a hashed password, logged; 409 when the username is taken."""
     _check_username(username)
     _check_password(password)
     if by_username(db, username=username) is not None:
@@ -71,36 +84,100 @@ def create(db: Session, *, username: str, password: str, role: Role = Role.MODER
     )
     db.add(moderator)
     db.flush()
+    record(db, actor=actor, action="moderator.create", after=state(moderator))
     return moderator
 
 
-def set_password(db: Session, *, moderator: Moderator, password: str) -> None:
-    """Replace the password, lift any lockout and end every open session of the account."""
+def set_password(db: Session, *, actor: Actor, moderator: Moderator, password: str) -> None:
+    """Replace the password, lift any lockout and end every open session of the account;
+    logged (without the password)."""
     moderator.password_hash = generate_password_hash(_check_password(password))
     moderator.failed_logins = 0
     moderator.locked_until = None
     end_sessions(db, moderator=moderator)
+    record(db, actor=actor, action="moderator.password", after=state(moderator))
 
 
-def set_role(db: Session, *, moderator: Moderator, role: Role) -> None:
-    """Give the account another role; its open sessions end so the change applies at once."""
-    moderator.role = role
+def _keep_an_admin(db: Session, *, moderator: Moderator) -> None:
+    """Refuse a change that would leave no active admin (409 ``last_admin``)."""
+    if moderator.role is not Role.ADMIN or not moderator.active:
+        return
+    # Locked, so two admins demoting each other at once cannot both pass (PostgreSQL; SQLite
+    # writers queue anyway).
+    admins = db.scalars(
+        select(Moderator.id)
+        .where(Moderator.role == Role.ADMIN, Moderator.active.is_(True))
+        .with_for_update()
+    ).all()
+    if set(admins) <= {moderator.id}:
+        raise ApiError(
+            409,
+            "last_admin",
+            f"{moderator.username} is the last active admin: make another account admin first.",
+        )
+
+
+def _change(
+    db: Session,
+    *,
+    actor: Actor,
+    moderator: Moderator,
+    action: str,
+    reason: str | None,
+    **changes: Any,
+) -> bool:
+    """Apply ``changes`` to the account, end its sessions and log it; False, and nothing
+    logged, when the account is already so."""
+    if all(getattr(moderator, name) == value for name, value in changes.items()):
+        return False
+    before = state(moderator)
+    for name, value in changes.items():
+        setattr(moderator, name, value)
     end_sessions(db, moderator=moderator)
+    record(db, actor=actor, action=action, reason=reason, before=before, after=state(moderator))
+    return True
 
 
-def set_active(db: Session, *, moderator: Moderator, active: bool) -> None:
-    """Enable or disable the account; disabling ends its sessions."""
-    moderator.active = active
+def set_role(
+    db: Session, *, actor: Actor, moderator: Moderator, role: Role, reason: str | None = None
+) -> bool:
+    """Give the account another role (its open sessions end so the change applies at once);
+    the last active admin stays admin. Whether anything changed."""
+    if role is not Role.ADMIN:
+        _keep_an_admin(db, moderator=moderator)
+    return _change(
+        db, actor=actor, moderator=moderator, action="moderator.role", reason=reason, role=role
+    )
+
+
+def set_active(
+    db: Session, *, actor: Actor, moderator: Moderator, active: bool, reason: str | None = None
+) -> bool:
+    """Enable or disable the account (disabling ends its sessions); the last active admin
+    cannot be disabled. Whether anything changed."""
     if not active:
-        end_sessions(db, moderator=moderator)
-    db.flush()
+        _keep_an_admin(db, moderator=moderator)
+    action = "moderator.enable" if active else "moderator.disable"
+    return _change(
+        db, actor=actor, moderator=moderator, action=action, reason=reason, active=active
+    )
 
 
-def unlock(db: Session, *, moderator: Moderator) -> None:
-    """Lift a lockout after failed logins."""
+def unlock(db: Session, *, actor: Actor, moderator: Moderator, reason: str | None = None) -> bool:
+    """Lift a lockout after failed logins; logged. False when there was nothing to lift."""
+    if moderator.locked_until is None and not moderator.failed_logins:
+        return False
+    before = {**state(moderator), "locked_until": _when(moderator.locked_until)}
     moderator.failed_logins = 0
     moderator.locked_until = None
     db.flush()
+    after = {**state(moderator), "locked_until": None}
+    record(db, actor=actor, action="moderator.unlock", reason=reason, before=before, after=after)
+    return True
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def end_sessions(db: Session, *, moderator: Moderator) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
@@ -32,7 +34,12 @@ class Actor:
 
     @classmethod
     def command_line(cls) -> Actor:
-        return cls(name="command line")
+        """The person at the command line, named by their operating-system account."""
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):  # a container's user with no name
+            user = f"uid{os.getuid()}"
+        return cls(name=f"cli:{user}")
 
 
 def record(

@@ -24,13 +24,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
+from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement import tokens
 from engagement.abuse import bans
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
-from engagement.models import BanKind, ModerationMode, Role, TokenScope
+from engagement.models import BanKind, ModerationMode, Moderator, Role, TokenScope
 from engagement.moderation import accounts, audit, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -182,7 +183,9 @@ def password() -> ResponseReturnValue:
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
         )
-        accounts.set_password(db, moderator=moderator, password=request.form.get("new", ""))
+        accounts.set_password(
+            db, actor=_actor(), moderator=moderator, password=request.form.get("new", "")
+        )
     except accounts.LoginRefused:
         db.commit()
         flash("The current password is wrong.", "error")
@@ -394,15 +397,7 @@ def token_create() -> ResponseReturnValue:
     if not scopes or len(scopes) != len(asked):
         flash("Choose what the token may do: articles, moderation or both.", "error")
         return redirect(url_for("moderation_pages.token_list"), code=303)
-    token, secret = tokens.create(
-        db, name=name, scopes=scopes, created_by_id=current_moderator().id
-    )
-    audit.record(
-        db,
-        actor=_actor(),
-        action="token.create",
-        after={"id": token.id, "name": name, "scopes": token.scopes},
-    )
+    token, secret = tokens.create(db, actor=_actor(), name=name, scopes=scopes)
     db.commit()
     return render_template(
         "moderation/tokens.html", tokens=tokens.all_tokens(db), created=token, secret=secret
@@ -417,16 +412,9 @@ def token_revoke(token_id: int) -> ResponseReturnValue:
     token = tokens.get(db, token_id=token_id)
     if token is None:
         abort(404)
-    tokens.revoke(db, token=token)
-    audit.record(
-        db,
-        actor=_actor(),
-        action="token.revoke",
-        reason=_reason(),
-        after={"id": token.id, "name": token.name},
-    )
+    changed = tokens.revoke(db, actor=_actor(), token=token, reason=_reason())
     db.commit()
-    flash(f"Token {token.name} revoked.", "ok")
+    flash(f"Token {token.name} {'revoked' if changed else 'was revoked already'}.", "ok")
     return redirect(url_for("moderation_pages.token_list"), code=303)
 
 
@@ -457,6 +445,7 @@ def moderator_create() -> ResponseReturnValue:
     try:
         created = accounts.create(
             db,
+            actor=_actor(),
             username=request.form.get("username", "").strip(),
             password=request.form.get("password", ""),
             role=Role(role_raw),
@@ -464,12 +453,6 @@ def moderator_create() -> ResponseReturnValue:
     except ApiError as exc:
         flash(exc.message, "error")
         return redirect(url_for("moderation_pages.moderator_list"), code=303)
-    audit.record(
-        db,
-        actor=_actor(),
-        action="moderator.create",
-        after={"username": created.username, "role": created.role.value},
-    )
     db.commit()
     flash(f"Account {created.username} created.", "ok")
     return redirect(url_for("moderation_pages.moderator_list"), code=303)
@@ -484,32 +467,32 @@ def moderator_update(moderator_id: int) -> ResponseReturnValue:
     if target is None:
         abort(404)
     change = request.form.get("change", "")
-    before = {"role": target.role.value, "active": target.active}
     if target.id == current_moderator().id and change in {"role", "disable"}:
         flash("Ask another admin to change your own role or disable you.", "error")
         return redirect(url_for("moderation_pages.moderator_list"), code=303)
+    try:
+        changed = _change_account(db, target, change)
+    except ApiError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("moderation_pages.moderator_list"), code=303)
+    db.commit()
+    flash(f"Account {target.username} {'updated' if changed else 'unchanged'}.", "ok")
+    return redirect(url_for("moderation_pages.moderator_list"), code=303)
+
+
+def _change_account(db: Session, target: Moderator, change: str) -> bool:
+    """The account change a form asks for (a role, disable, enable, unlock); whether it
+    changed anything. 400 for a change or role this service does not know."""
     if change == "role":
         role_raw = request.form.get("role", "")
         if role_raw not in set(Role):
             abort(400, "Unknown role.")
-        accounts.set_role(db, moderator=target, role=Role(role_raw))
-    elif change in {"disable", "enable"}:
-        accounts.set_active(db, moderator=target, active=change == "enable")
-    elif change == "unlock":
-        accounts.unlock(db, moderator=target)
-    else:
-        abort(400, "Unknown change.")
-    audit.record(
-        db,
-        actor=_actor(),
-        action=f"moderator.{change}",
-        reason=target.username,
-        before=before,
-        after={"role": target.role.value, "active": target.active},
-    )
-    db.commit()
-    flash(f"Account {target.username} updated.", "ok")
-    return redirect(url_for("moderation_pages.moderator_list"), code=303)
+        return accounts.set_role(db, actor=_actor(), moderator=target, role=Role(role_raw))
+    if change in {"disable", "enable"}:
+        return accounts.set_active(db, actor=_actor(), moderator=target, active=change == "enable")
+    if change == "unlock":
+        return accounts.unlock(db, actor=_actor(), moderator=target)
+    abort(400, "Unknown change.")
 
 
 # --- bans -------------------------------------------------------------------------------------

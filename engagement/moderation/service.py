@@ -415,6 +415,34 @@ def _apply(
     return extra
 
 
+def _changes_nothing(
+    db: Session, *, comment: Comment, action: Action, text: str | None, reason: str | None
+) -> bool:
+    """Whether ``action`` would leave the comment, and its reports, as they are."""
+    if action in STATUS_OF:
+        same = comment.status is STATUS_OF[action]
+    elif action is Action.DELETE:
+        same = comment.deleted_at is not None
+    elif action is Action.RESTORE:
+        same = comment.deleted_at is None
+    elif action in (Action.PIN, Action.UNPIN):
+        same = comment.pinned is (action is Action.PIN)
+    elif action is Action.EDIT:
+        same = bool(reason) and text == comment.text  # without a note, refused below
+    else:
+        same = False  # a ban is always new
+    return same and not (action in RESOLVING and _has_open_reports(db, comment=comment))
+
+
+def _has_open_reports(db: Session, *, comment: Comment) -> bool:
+    found = db.scalar(
+        select(Report.id)
+        .where(Report.comment_id == comment.id, Report.resolved_at.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
 def act(
     db: Session,
     *,
@@ -425,7 +453,9 @@ def act(
     text: str | None = None,
     ban_days: int | None = None,
 ) -> Comment:
-    """Take one action on one comment, resolve its open reports, and log it."""
+    """Take one action on one comment, resolve its open reports, and log it. An action that
+    would change nothing (approving an approved comment without open reports) is not taken
+    and not logged."""
     if action is Action.NOT_SPAM and comment.status is not CommentStatus.SPAM:
         raise ApiError(409, "not_spam", "Only a comment held as spam can be marked not spam.")
     if comment.erased:
@@ -436,6 +466,8 @@ def act(
         )
     if comment.deleted_at is not None and action not in ON_DELETED:
         raise ApiError(409, "comment_deleted", "Restore the comment first.")
+    if _changes_nothing(db, comment=comment, action=action, text=text, reason=reason):
+        return comment
     before = comment_state(comment)
     extra = _apply(
         db,

@@ -4,7 +4,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engagement.models import TokenScope
+from engagement.moderation.audit import Actor
 from tests import builders
+
+SETUP = Actor(name="setup")
 
 
 def put(client: FlaskClient, token: str, key: str = "the-story", **body: object):  # type: ignore[no-untyped-def]
@@ -88,7 +91,7 @@ def test_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:
     token = builders.api_token(app)
     with app.app_context():
         session = database.session()
-        tokens.revoke(session, token=session.query(ApiToken).one())
+        tokens.revoke(session, actor=SETUP, token=session.query(ApiToken).one())
         session.commit()
     assert put(client, token, title="x").status_code == 401
 

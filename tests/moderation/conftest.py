@@ -13,9 +13,12 @@ from werkzeug.test import TestResponse
 from engagement import db as database
 from engagement.models import Comment, CommentStatus, Report, ReportReason, Role
 from engagement.moderation import accounts
+from engagement.moderation.audit import Actor
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+SETUP = Actor(name="setup")
 
 
 def make_moderator(
@@ -24,7 +27,7 @@ def make_moderator(
     """Create an account; returns its id."""
     with app.app_context():
         db = database.session()
-        created = accounts.create(db, username=username, password=password, role=role)
+        created = accounts.create(db, actor=SETUP, username=username, password=password, role=role)
         db.commit()
         return created.id
 

@@ -25,6 +25,7 @@ from engagement.models import (
     utcnow,
 )
 from engagement.moderation import accounts
+from engagement.moderation.audit import Actor
 from tests import builders
 from tests.moderation.conftest import (
     PASSWORD,
@@ -36,6 +37,8 @@ from tests.moderation.conftest import (
 
 COOKIE = "engagement_session"
 SAMPLE_ARGS = {"queue": "pending", "key": "the-story", "action": "approve"}
+
+SETUP = Actor(name="setup")
 
 
 def moderation_routes(app: Flask, prefix: str) -> list[tuple[str, str]]:
@@ -200,7 +203,7 @@ def test_a_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:
         db = database.session()
         token = tokens.authenticate(db, secret)
         assert token is not None
-        tokens.revoke(db, token=token)
+        tokens.revoke(db, actor=SETUP, token=token)
         db.commit()
     response = client.get("/api/v1/moderation/queues", headers=headers)
     assert response.status_code == 401
@@ -292,7 +295,7 @@ def test_a_disabled_account_loses_its_session(app: Flask, moderator: FlaskClient
         db = database.session()
         mia = accounts.by_username(db, username="mia")
         assert mia is not None
-        accounts.set_active(db, moderator=mia, active=False)
+        accounts.set_active(db, actor=SETUP, moderator=mia, active=False)
         db.commit()
     assert moderator.get("/moderation/").status_code == 401
 
@@ -302,7 +305,7 @@ def test_a_role_change_ends_the_session(app: Flask, moderator: FlaskClient) -> N
         db = database.session()
         mia = accounts.by_username(db, username="mia")
         assert mia is not None
-        accounts.set_role(db, moderator=mia, role=Role.ADMIN)
+        accounts.set_role(db, actor=SETUP, moderator=mia, role=Role.ADMIN)
         db.commit()
     assert moderator.get("/moderation/").status_code == 401
 
@@ -381,6 +384,6 @@ def test_a_token_is_given_every_scope_asked_for_however_they_come(app: Flask) ->
     wanted = (scope for scope in (TokenScope.MODERATION, TokenScope.ARTICLES))
     with app.app_context():
         db = database.session()
-        token, _ = tokens.create(db, name="desk", scopes=wanted)
+        token, _ = tokens.create(db, actor=SETUP, name="desk", scopes=wanted)
         assert token.scopes == "articles moderation"
         db.rollback()

@@ -26,10 +26,13 @@ from engagement.models import (
     utcnow,
 )
 from engagement.moderation import accounts
+from engagement.moderation.audit import Actor
 from tests import builders
 from tests.conftest import empty_tables, make_app
 from tests.portability.sources import run
 from tests.portability.threads import thread
+
+SETUP = Actor(name="setup")
 
 
 def exported(app: Flask, tmp_path: Path) -> dict[str, Any]:
@@ -118,7 +121,9 @@ def test_the_export_holds_no_password_token_or_edit_secret(app: Flask, tmp_path:
     secret = builders.api_token(app)
     with app.app_context():
         db = database.session()
-        accounts.create(db, username="ada", password="correct horse battery", role=Role.ADMIN)
+        accounts.create(
+            db, actor=SETUP, username="ada", password="correct horse battery", role=Role.ADMIN
+        )
         db.commit()
         moderator = accounts.by_username(db, username="ada")
         assert moderator is not None
