@@ -190,7 +190,12 @@ def test_an_action_refused_for_its_scope_changes_nothing(app: Flask, client: Fla
     assert response.status_code == 403
     with app.app_context():
         assert database.session().get(Comment, comment_id).status is CommentStatus.PENDING
-        assert database.session().scalars(select(ModerationAction)).all() == []
+        assert (
+            database.session()
+            .scalars(select(ModerationAction).where(ModerationAction.actor != "setup"))
+            .all()
+            == []
+        )
 
 
 def test_a_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:

@@ -48,7 +48,11 @@ def test_a_revoked_token_stops_working_and_is_logged(app: Flask, admin: FlaskCli
     headers = {"Authorization": f"Bearer {secret.group(1)}"}
     assert app.test_client().get("/api/v1/moderation/queues", headers=headers).status_code == 401
     with app.app_context():
-        actions = database.session().scalars(select(ModerationAction.action)).all()
+        actions = (
+            database.session()
+            .scalars(select(ModerationAction.action).where(ModerationAction.actor != "setup"))
+            .all()
+        )
         assert actions == ["token.create", "token.revoke"]
 
 
@@ -78,7 +82,11 @@ def test_a_token_gets_the_scopes_ticked_and_shows_them(app: Flask, admin: FlaskC
     ).get_data(as_text=True)
     assert "<td>articles moderation</td>" in created
     with app.app_context():
-        (action,) = database.session().scalars(select(ModerationAction)).all()
+        (action,) = (
+            database.session()
+            .scalars(select(ModerationAction).where(ModerationAction.actor != "setup"))
+            .all()
+        )
         assert action.after is not None
         assert (action.after["name"], action.after["scopes"]) == ("cms", "articles moderation")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -174,7 +175,7 @@ def test_an_import_is_one_entry_of_the_audit_log(
     imported(app, tmp_path, source_format, path)
     with app.app_context():
         entry = database.session().scalars(select(ModerationAction)).one()
-        assert (entry.actor, entry.action) == ("command line", "import")
+        assert (entry.actor, entry.action) == (f"cli:{getpass.getuser()}", "import")
         assert entry.reason == f"{source_format}: {path.name}"
         assert entry.after is not None and entry.after["articles_created"] == 1
 
