@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -211,18 +211,8 @@ def _store_comment(
     row = _comment(article, source, parent_id=parent_id, origin=origin)
     db.add(row)
     db.flush()
-    db.add_all(
-        Report(
-            comment_id=row.id,
-            visitor=report.visitor,
-            network=report.network,
-            reason=report.reason,
-            note=report.note,
-            created_at=report.created_at,
-            resolved_at=report.resolved_at,
-        )
-        for report in source.reports
-    )
+    # A source's report and ban records name their rows' columns, field for field.
+    db.add_all(Report(comment_id=row.id, **asdict(report)) for report in source.reports)
     return row
 
 
@@ -294,17 +284,7 @@ def _store_bans(db: Session, source_bans: Iterable[SourceBan], summary: Summary)
         if (source.kind, source.value, source.created_at) in known:
             continue
         known.add((source.kind, source.value, source.created_at))
-        db.add(
-            Ban(
-                kind=source.kind,
-                value=source.value,
-                reason=source.reason,
-                created_at=source.created_at,
-                expires_at=source.expires_at,
-                created_by=source.created_by,
-                revoked_at=source.revoked_at,
-            )
-        )
+        db.add(Ban(**asdict(source)))
         summary.bans_imported += 1
 
 
