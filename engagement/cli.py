@@ -15,8 +15,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
+from engagement import config, startup, tokens
 from engagement import db as database
-from engagement import startup, tokens
 from engagement.errors import ApiError
 from engagement.models import Moderator, Role, TokenScope, utcnow
 from engagement.moderation import accounts
@@ -31,10 +31,14 @@ def app_or_exit() -> Flask:
     """The application for a command, or one line and exit status 2 (see ``startup``).
 
     Commands are not bound by the statement timeout: an import, an export or a prune may
-    rightly run long statements. Connecting is bounded as for the service.
+    rightly run long statements. Connecting is bounded as for the service. A schema behind the
+    migrations is reported, except to the commands that migrate it.
     """
+    migrating = click.get_current_context().command_path.split()[1:2] == ["db"]
     return startup.app_or_exit(
-        status=startup.EXIT_CONFIG, report_schema=False, DATABASE_STATEMENT_TIMEOUT=None
+        status=startup.EXIT_CONFIG,
+        schema="quiet" if migrating else "print",
+        DATABASE_STATEMENT_TIMEOUT=None,
     )
 
 
@@ -54,8 +58,8 @@ class Commands(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except startup.DATABASE_ERRORS as exc:
-            url = current_app.config["DATABASE_URL"] if current_app else "(unknown)"
+        except startup.DATABASE_ERRORS as exc:  # the database failed during the command
+            url = config.load().get("DATABASE_URL") or "(the default SQLite file)"
             click.echo(f"engagement: {startup.database_message(url, exc)}", err=True)
             sys.exit(startup.EXIT_CONFIG)
 

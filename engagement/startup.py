@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from flask import Flask
 from sqlalchemy.exc import (
@@ -65,37 +65,41 @@ def reach_database(app: Flask) -> str | None:
         raise StartupError(database_message(app.config["DATABASE_URL"], exc)) from None
 
 
-def load(
-    environ: Mapping[str, str] | None = None, *, report_schema: bool = True, **overrides: Any
-) -> Flask:
-    """The application, its database reached; ``ConfigError`` or ``StartupError`` otherwise.
-    With ``report_schema``, a schema that is not at this version's revision is logged."""
+def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> tuple[Flask, str | None]:
+    """The application, its database reached, and what is wrong with its schema (None when it
+    is at this version's revision); ``ConfigError`` or ``StartupError`` otherwise."""
     url = config.load(environ).get("DATABASE_URL", "")
     try:
         app = create_app(dict(environ) if environ is not None else None, **overrides)
     except DATABASE_ERRORS as exc:  # an automatic migration could not reach the database
         raise StartupError(database_message(url or "(default SQLite file)", exc)) from None
-    problem = reach_database(app)
-    if problem is not None and report_schema:
-        log.warning(
-            "%s; /readyz answers 503 schema_not_current until `engagement db upgrade` runs",
-            problem,
-        )
-    return app
+    return app, reach_database(app)
 
 
 def app_or_exit(
-    *, status: int = EXIT_CONFIG, report_schema: bool = True, **overrides: Any
+    *, status: int = EXIT_CONFIG, schema: Literal["log", "print", "quiet"] = "log", **overrides: Any
 ) -> Flask:
-    """The application, or one line on stderr and exit ``status``."""
+    """The application, or one line on stderr and exit ``status``.
+
+    A schema that is not at this version's revision is logged (``log``, the servers), printed
+    as a warning (``print``, the commands) or left to the caller (``quiet``, the migrations).
+    """
     for warning in config.unknown_variables():
         print(f"engagement: warning: {warning}", file=sys.stderr, flush=True)
     try:
-        return load(report_schema=report_schema, **overrides)
+        app, problem = load(**overrides)
     except ConfigError as exc:
         _exit(f"configuration error: {exc}", status)
     except StartupError as exc:
         _exit(str(exc), status)
+    if problem is not None and schema == "log":
+        log.warning(
+            "%s: run `engagement db upgrade` (until then /readyz answers 503 schema_not_current)",
+            problem,
+        )
+    elif problem is not None and schema == "print":
+        print(f"engagement: warning: {problem}: run engagement db upgrade", file=sys.stderr)
+    return app
 
 
 def _exit(message: str, status: int) -> NoReturn:

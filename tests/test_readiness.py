@@ -94,6 +94,6 @@ def test_start_up_logs_a_schema_behind_the_migrations(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (
-        f"the schema is at 0005; this version needs {database.head_revision()}; "
-        "/readyz answers 503 schema_not_current until `engagement db upgrade` runs"
+        f"the schema is at 0005; this version needs {database.head_revision()}: run "
+        "`engagement db upgrade` (until then /readyz answers 503 schema_not_current)"
     ) in result.stderr

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.exc import OperationalError
 
 from engagement import config
 from engagement import db as database
 from engagement.cli import main
 from engagement.config import ConfigError
+from engagement.pageviews import service as pageviews
 from tests.conftest import REDIS_URL, TEST_SECRET, require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -322,3 +324,35 @@ def test_check_reports_a_bad_setting_and_a_misspelt_one(tmp_path: Path) -> None:
         "did you mean ENGAGEMENT_MODERATION?",
         "PROBLEM settings: ENGAGEMENT_MODERATION='never': expected one of post, pre, first-time",
     ]
+
+
+def test_a_database_that_fails_during_a_command_is_one_line_and_status_2(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(*_: object, **__: object) -> int:
+        raise OperationalError("DELETE FROM view_marks", {}, Exception("server closed the link"))
+
+    monkeypatch.setattr(pageviews, "prune_marks", lost)
+    environ = {"ENGAGEMENT_SECRET_KEY": TEST_SECRET, "ENGAGEMENT_DATABASE_URL": sqlite_url}
+    result = CliRunner().invoke(main, ["prune-views"], env=environ)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"engagement: ENGAGEMENT_DATABASE_URL={sqlite_url}: cannot use the database: "
+        "server closed the link"
+    ]
+
+
+def test_a_command_on_a_schema_behind_the_migrations_says_to_upgrade_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    database.upgrade(url, "0005")
+    environ = {
+        "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
+        "ENGAGEMENT_DATABASE_URL": url,
+        "ENGAGEMENT_AUTO_MIGRATE": "0",
+        "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    result = CliRunner().invoke(main, ["list-moderators"], env=environ)
+    assert "the schema is at 0005" in result.stderr
+    assert "run engagement db upgrade" in result.stderr
+    upgrade = CliRunner().invoke(main, ["db", "upgrade"], env=environ)
+    assert upgrade.exit_code == 0 and upgrade.stderr == ""
