@@ -41,7 +41,8 @@ def check(engine: Engine) -> Unready | None:
         log.warning("readiness check failed: %s", getattr(exc, "orig", None) or exc)
         return Unready("database_unavailable", "The database does not answer.")
     if problem is not None:
-        return Unready("schema_not_current", f"{problem.capitalize()}: run engagement db upgrade.")
+        sentence = problem[:1].upper() + problem[1:]
+        return Unready("schema_not_current", f"{sentence}: run engagement db upgrade.")
     return None
 
 
