@@ -127,7 +127,7 @@ def _date_now() -> str:
 
 
 M = TypeVar("M", bound=BaseModel)
-_TOO_LONG = frozenset({"string_too_long", "too_long"})
+_TOO_LONG = frozenset({"string_too_long", "too_long", "url_too_long"})
 
 
 def validated(model: type[M], data: dict[str, Any]) -> M:

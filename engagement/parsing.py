@@ -17,11 +17,13 @@ line read every number, id and filter through these functions, so they all refus
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from annotated_types import GroupedMetadata, MaxLen
 from flask import Flask, request
-from pydantic import Field
+from pydantic import Field, UrlConstraints
 from sqlalchemy import BigInteger, Integer, SmallInteger, String
 
 from engagement.errors import invalid
@@ -115,9 +117,23 @@ def text_filter(raw: str | None, *, field: str, column: Any) -> str | None:
 
 def fits(column: Any, *, min_length: int = 0) -> Any:
     """The size of a JSON string for ``column`` in a pydantic model: at most the column's size,
-    ``title: Annotated[str, fits(Article.title)]``. On a URL (``HttpUrl``) it measures the
-    normalized form that is stored (host in punycode, path escaped)."""
+    ``title: Annotated[str, fits(Article.title)]``."""
     return Field(min_length=min_length, max_length=column_length(column))
+
+
+@dataclass(frozen=True)
+class _UrlFits(GroupedMetadata):
+    limit: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield UrlConstraints(max_length=self.limit)  # as sent (instead of HttpUrl's 2,083)
+        yield MaxLen(self.limit)  # as stored: host in punycode, path escaped
+
+
+def url_fits(column: Any) -> Any:
+    """The size of a JSON URL for ``column`` in a pydantic model, as sent and as stored:
+    ``url: Annotated[HttpUrl, url_fits(Article.url)]``."""
+    return _UrlFits(column_length(column))
 
 
 def comparable_name(name: str) -> str:

@@ -26,7 +26,7 @@ from engagement.models import Article as ArticleRow
 from engagement.models import ModerationMode, TokenScope
 from engagement.moderation import service as moderation
 from engagement.moderation.audit import Actor
-from engagement.parsing import fits
+from engagement.parsing import fits, url_fits
 from engagement.tokens import token_required
 
 bp = Blueprint("articles", __name__, url_prefix="/api/v1")
@@ -65,7 +65,7 @@ class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[str, fits(ArticleRow.title)] | None = None
-    url: Annotated[HttpUrl, fits(ArticleRow.url)] | None = None
+    url: Annotated[HttpUrl, url_fits(ArticleRow.url)] | None = None
     published_at: AwareDatetime | None = None
     open: bool | None = None
     moderation: ModerationMode | None = None

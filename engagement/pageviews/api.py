@@ -17,7 +17,7 @@ from engagement.http import article_key, json_body, validated
 from engagement.models import Article, utcnow
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import service, visitors
-from engagement.parsing import fits
+from engagement.parsing import fits, url_fits
 
 bp = Blueprint("pageviews", __name__, url_prefix="/api/v1")
 
@@ -27,7 +27,7 @@ class ViewIn(BaseModel):
     """Optional body: describes the article when its first view registers it."""
 
     title: Annotated[str, fits(Article.title)] = ""
-    url: Annotated[HttpUrl, fits(Article.url)] | None = None
+    url: Annotated[HttpUrl, url_fits(Article.url)] | None = None
 
 
 # Most views come without a body: nothing to validate.
