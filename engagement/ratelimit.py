@@ -219,7 +219,12 @@ def init_app(app: Flask) -> None:
             client_key,
             # Shared: a name is one budget, whichever route spends from it.
             default_limits=[
-                Limit(_limit_for_request, scope=lambda _endpoint: limit_name(), shared=True)
+                Limit(
+                    _limit_for_request,
+                    scope=lambda _endpoint: limit_name(),
+                    shared=True,
+                    exempt_when=_refused_as_bad_input,
+                )
             ],
             strategy="moving-window",
             storage_uri=_storage_uri(url),
@@ -227,7 +232,6 @@ def init_app(app: Flask) -> None:
             in_memory_fallback_enabled=True,
             key_prefix=KEY_PREFIX,
             headers_enabled=False,
-            default_limits_exempt_when=_refused_as_bad_input,
             enabled=config["RATELIMIT_ENABLED"],
         )
     except ConfigurationError as exc:

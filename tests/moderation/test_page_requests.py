@@ -102,9 +102,7 @@ def test_a_ban_length_out_of_range_is_refused_and_bans_nothing(
     post_form(moderator, "/moderation/bans", kind="name", value="troll", days=days)
     with app.app_context():
         assert database.session().scalar(select(func.count(Ban.id))) == 0
-    assert "A ban lasts 1 to 36500 days" in moderator.get("/moderation/bans").get_data(
-        as_text=True
-    )
+    assert "A ban lasts 1 to 36500 days" in moderator.get("/moderation/bans").get_data(as_text=True)
 
 
 def test_an_open_field_other_than_0_or_1_is_a_400_page(app: Flask, moderator: FlaskClient) -> None:
@@ -155,9 +153,7 @@ def test_a_nul_in_the_login_form_is_a_400_page(app: Flask, client: FlaskClient) 
 
 
 @pytest.mark.parametrize("length", [301, 2000])
-def test_a_search_longer_than_any_title_is_a_400_page(
-    moderator: FlaskClient, length: int
-) -> None:
+def test_a_search_longer_than_any_title_is_a_400_page(moderator: FlaskClient, length: int) -> None:
     assert_page(moderator.get("/moderation/articles", query_string={"q": "x" * length}), 400)
 
 
