@@ -35,7 +35,7 @@ _INTEGER_MAX: tuple[tuple[type[Integer], int], ...] = (
     (SmallInteger, 2**15 - 1),
     (Integer, 2**31 - 1),
 )
-_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def column_max(column: Any) -> int:
@@ -157,7 +157,8 @@ def _refuse_nul_in_request() -> None:
         for name, value in request.args.items(multi=True):
             refuse_nul(name, field=name)
             refuse_nul(value, field=name)
-    if request.mimetype in _FORM_TYPES:
+    # The raw header, not ``request.mimetype``: this runs on every request, forms are rare.
+    if environ.get("CONTENT_TYPE", "").lower().startswith(_FORM_TYPES):
         # Keep the body: a route that does not take forms still reads it (and refuses it, 415).
         request.get_data(cache=True)
         for name, value in request.form.items(multi=True):
