@@ -229,3 +229,28 @@ def test_upgrading_keeps_every_audit_entry_linked_to_its_token(empty_database: s
             assert conn.execute(text("SELECT token_id FROM moderation_actions")).scalar() == 7
     finally:
         engine.dispose()
+
+
+def test_upgrading_rewrites_name_bans_in_the_form_names_are_compared_in(
+    empty_database: str,
+) -> None:
+    """A name ban typed in decomposed Unicode before the upgrade matches composed names after."""
+    config = database.alembic_config(empty_database)
+    command.upgrade(config, "0006")
+    engine = database.make_engine(empty_database, pooled=False)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO bans (kind, value, created_at) VALUES"
+                    " ('name', :name, '2026-11-01 10:00:00+00:00'),"
+                    " ('email', :email, '2026-11-01 10:00:00+00:00')"
+                ),
+                {"name": "jose\u0301  \uff41", "email": "Jose\u0301@mail.example"},
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            values = conn.execute(text("SELECT value FROM bans ORDER BY kind")).scalars().all()
+        assert values == ["Jose\u0301@mail.example", "jos\u00e9 a"]
+    finally:
+        engine.dispose()

@@ -20,6 +20,7 @@ from engagement import db as database
 from engagement.articles.service import ArticleRow
 from engagement.errors import ApiError
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
+from engagement.parsing import column_max
 
 SORTS = ("oldest", "newest", "top")
 PLACEHOLDER_STATUS = "deleted"
@@ -121,6 +122,10 @@ def encode_cursor(row: ThreadRow, sort: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_ID_MAX = column_max(Comment.id)
+_LIKES_MAX = column_max(Comment.likes)
+
+
 def decode_cursor(cursor: str, sort: str) -> list[Any]:
     """The sort-key values a cursor carries, or a 400 when it is not one of ours for this sort."""
     bad = ApiError(400, "invalid_cursor", "The cursor is not valid for this thread.", "cursor")
@@ -135,9 +140,9 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
     if not isinstance(decoded, list) or len(decoded) != width or decoded[0] != sort:
         raise bad
     pinned, *middle, created_at, last_id = decoded[1:]
-    if not isinstance(pinned, bool) or type(last_id) is not int or not 0 < last_id < 2**31:
+    if not isinstance(pinned, bool) or type(last_id) is not int or not 0 < last_id <= _ID_MAX:
         raise bad
-    if sort == "top" and (type(middle[0]) is not int or not 0 <= middle[0] < 2**31):
+    if sort == "top" and (type(middle[0]) is not int or not 0 <= middle[0] <= _LIKES_MAX):
         raise bad
     try:
         moment = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
