@@ -168,8 +168,9 @@ def _after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnEle
     """Rows strictly after ``values`` in the order ``keys`` (keyset pagination).
 
     The keys after ``pinned`` go one way, so one row comparison says "after" for them, and the
-    index range scan starts right there (on SQLite, for ``top``, at the cursor's likes). A page that ends among the pinned comments (as many as
-    a page or more) continues with the rest of them, then every unpinned one.
+    index range scan starts right there (on SQLite, for ``top``, at the cursor's likes). A page
+    that ends among the pinned comments (as many as a page or more) continues with the rest of
+    them, then with every unpinned one.
     """
     (pinned, _), *rest = keys
     pinned_value, *rest_values = values
