@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from engagement import db as database
 from engagement.comments.threads import SORTS
 from tests import builders
+from tests.conftest import empty_tables, make_app
 
 THREAD_INDEX = re.compile(r"USING (?:COVERING )?INDEX ix_comments_thread_(\w+)")
 SORTING = ("USE TEMP B-TREE", "Sort", "Seq Scan", "SCAN comments")
@@ -91,3 +94,19 @@ def test_every_page_of_a_sort_scans_its_index_without_sorting(
         assert not [line for line in lines if line.startswith(SORTING)], (name, lines)
         if name == "later":  # the scan starts at the cursor: bounded by it, not filtered
             assert re.search(r"(ROW\(.*\) [<>] ROW\()|(created_at|<expr>)[<>]\?", scan), scan
+
+
+@pytest.mark.postgres
+def test_postgresql_never_jit_compiles_the_service_s_queries(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    app = make_app(postgres_url, tmp_path)
+    try:
+        with app.app_context():
+            session_jit = database.session().execute(text("SHOW jit")).scalar_one()
+            hot_path_jit = database.raw(
+                lambda conn: conn.execute("SHOW jit").fetchone()[0], writes=False
+            )
+        assert (session_jit, hot_path_jit) == ("off", "off")
+    finally:
+        empty_tables(app)
