@@ -167,6 +167,7 @@ ERASED = "erased"
 
 
 _IS_REPLY = column("parent_id").is_not(None)
+_NOT_DELETED = column("deleted_at").is_(None)
 
 
 class Comment(Base):
@@ -208,7 +209,16 @@ class Comment(Base):
         Index(
             "ix_comments_parent_id", "parent_id", sqlite_where=_IS_REPLY, postgresql_where=_IS_REPLY
         ),
-        Index("ix_comments_status_created_at", "status", "created_at"),
+        # The moderation queues, oldest first, and their sizes: a queue's count reads this
+        # index alone, never the rows (the spam queue holds every spam comment ever caught).
+        Index(
+            "ix_comments_queues",
+            "status",
+            "created_at",
+            "id",
+            sqlite_where=_NOT_DELETED,
+            postgresql_where=_NOT_DELETED,
+        ),
         Index("ix_comments_visitor", "visitor"),
         Index("ix_comments_author_email", "author_email"),
         Index("ix_comments_text_digest_created_at", "text_digest", "created_at"),

@@ -1,4 +1,4 @@
-"""comments: one index per thread sort, over top-level comments
+"""comments: one index per thread sort, over top-level comments; queues counted from an index
 
 A thread page is the next ``limit`` top-level comments of an article in its sort's order,
 pinned ones first. Without an index in that order the database read and sorted every top-level
@@ -11,6 +11,12 @@ bounds the scan with a single row comparison.
 ``ix_comments_parent_id`` keeps replies only: SQLite's statistics count each NULL as a value of
 its own, so its planner took ``parent_id IS NULL`` for a rare value and read thread pages
 through that index. Every use of it looks up replies of a given comment.
+
+``ix_comments_queues`` replaces ``ix_comments_status_created_at`` for the moderation queues:
+only comments not deleted (every queue's condition), with ``id``, so a queue's size is counted
+from the index alone (an index-only scan on PostgreSQL) instead of visiting every row; the spam
+queue keeps every spam comment ever caught, and counting it visited 30,000 rows of a database
+of a million comments for every moderation page.
 
 Revision ID: 0007
 Revises: 0006
@@ -34,6 +40,7 @@ _INDEXES = {
 }
 _TOP_LEVEL = sa.text("parent_id IS NULL")
 _IS_REPLY = sa.text("parent_id IS NOT NULL")
+_NOT_DELETED = sa.text("deleted_at IS NULL")
 
 
 def upgrade() -> None:
@@ -46,6 +53,14 @@ def upgrade() -> None:
         ["parent_id"],
         postgresql_where=_IS_REPLY,
         sqlite_where=_IS_REPLY,
+    )
+    op.drop_index("ix_comments_status_created_at", table_name="comments")
+    op.create_index(
+        "ix_comments_queues",
+        "comments",
+        ["status", "created_at", "id"],
+        postgresql_where=_NOT_DELETED,
+        sqlite_where=_NOT_DELETED,
     )
     for name, keys in _INDEXES.items():
         op.create_index(
@@ -62,3 +77,5 @@ def downgrade() -> None:
         op.drop_index(name, table_name="comments")
     op.drop_index("ix_comments_parent_id", table_name="comments")
     op.create_index("ix_comments_parent_id", "comments", ["parent_id"])
+    op.drop_index("ix_comments_queues", table_name="comments")
+    op.create_index("ix_comments_status_created_at", "comments", ["status", "created_at"])
