@@ -7,7 +7,7 @@ name bans made before in that form. Data only: the schema does not change, and a
 leaves the values as they are (they are still case-folded, which is all the older code needs).
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 08:40:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
