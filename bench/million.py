@@ -20,7 +20,8 @@ comments), a comment posted on a random article, and the moderators' pending que
 table gives p50 and p99 in milliseconds and the ratio of the p99s. A second table compares the
 first page of the 200,000-comment thread with the 30-comment one in the big database, in each
 sort, and a third lists the database's size. ``EXPLAIN (ANALYZE, BUFFERS)`` of each request's
-statements on both databases goes to ``bench/out/million-<time>/plans.md``.
+statements on both databases goes to ``bench/out/million-<time>/plans-1M.md`` and
+``plans-near-empty.md``.
 """
 
 from __future__ import annotations

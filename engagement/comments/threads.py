@@ -17,10 +17,10 @@ from sqlalchemy import (
     ColumnElement,
     Dialect,
     Row,
+    Select,
     and_,
     bindparam,
     false,
-    literal,
     or_,
     select,
     true,
@@ -169,8 +169,9 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
     return [pinned, *(-likes for likes in middle), moment, last_id]
 
 
-def _after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order ``keys`` (keyset pagination).
+def _after(keys: Sequence[tuple[Any, bool]], *, pinned_value: bool) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's values (bound as ``after_0``, ``after_1``... for the
+    keys after ``pinned``) in the order ``keys`` (keyset pagination).
 
     The keys after ``pinned`` go one way, so one row comparison says "after" for them, and the
     index range scan starts right there (on SQLite, for ``top``, at the cursor's likes). A page
@@ -178,11 +179,10 @@ def _after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnEle
     them, then with every unpinned one.
     """
     (pinned, _), *rest = keys
-    pinned_value, *rest_values = values
     descending = rest[0][1]
     row = tuple_(*(column for column, _ in rest))
     bound = tuple_(
-        *(literal(value, column.type) for (column, _), value in zip(rest, rest_values, strict=True))
+        *(bindparam(f"after_{index}", type_=column.type) for index, (column, _) in enumerate(rest))
     )
     beyond = row < bound if descending else row > bound
     # The same bound on the first key alone, for SQLite: it starts a range scan from a row
@@ -196,6 +196,47 @@ def _after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnEle
 
 def _visible_clause(table: Any) -> ColumnElement[bool]:
     return and_(table.status == CommentStatus.APPROVED, table.deleted_at.is_(None))
+
+
+@functools.lru_cache(maxsize=16)
+def _page_query(sort: str, after_pinned: bool | None) -> Select[*tuple[Any, ...]]:
+    """The query of a page's top-level comments (``after_pinned``: the cursor's ``pinned``,
+    None on a first page), built once: building it cost more than PostgreSQL's answer."""
+    keys = _order(sort)
+    child = aliased(Comment)
+    # A scalar subquery, probed through ``ix_comments_parent_id`` for the few hidden comments
+    # the scan meets: PostgreSQL may run an EXISTS as one hashed pass over every comment.
+    has_replies = select(child.id).where(child.parent_id == Comment.id).limit(1).scalar_subquery()
+    query = (
+        select(*_THREAD_COLUMNS)
+        .where(
+            Comment.article_id == bindparam("article_id"),
+            Comment.parent_id.is_(None),
+            or_(_visible_clause(Comment), has_replies.is_not(None)),
+        )
+        .order_by(*(column.desc() if descending else column.asc() for column, descending in keys))
+        .limit(bindparam("limit"))
+    )
+    if after_pinned is not None:
+        query = query.where(_after(keys, pinned_value=after_pinned))
+    return query
+
+
+@functools.lru_cache(maxsize=1)
+def _replies_query() -> Select[*tuple[Any, ...]]:
+    """Every comment below the comments ``ids`` (one recursive query), built once."""
+    tree = (
+        select(*_THREAD_COLUMNS)
+        .where(Comment.parent_id.in_(bindparam("ids", expanding=True)))
+        .cte("tree", recursive=True)
+    )
+    reply = aliased(Comment)
+    tree = tree.union_all(
+        select(*(getattr(reply, column.key) for column in _THREAD_COLUMNS)).where(
+            reply.parent_id == tree.c.id
+        )
+    )
+    return select(tree)
 
 
 def page(
@@ -214,42 +255,17 @@ def page(
     ``max_depth`` reply levels is shown at that depth. A removed comment that still has visible
     replies is shown as a placeholder, so the thread keeps its shape.
     """
-    keys = _order(sort)
-    child = aliased(Comment)
-    # A scalar subquery, probed through ``ix_comments_parent_id`` for the few hidden comments
-    # the scan meets: PostgreSQL may run an EXISTS as one hashed pass over every comment.
-    has_replies = select(child.id).where(child.parent_id == Comment.id).limit(1).scalar_subquery()
-    top_query = (
-        select(*_THREAD_COLUMNS)
-        .where(
-            Comment.article_id == article.id,
-            Comment.parent_id.is_(None),
-            or_(_visible_clause(Comment), has_replies.is_not(None)),
-        )
-        .order_by(*(column.desc() if descending else column.asc() for column, descending in keys))
-        .limit(limit + 1)
-    )
+    parameters: dict[str, Any] = {"article_id": article.id, "limit": limit + 1}
     if after is not None:
-        top_query = top_query.where(_after(keys, after))
-    top = list(db.execute(top_query))
+        parameters.update((f"after_{index}", value) for index, value in enumerate(after[1:]))
+    top = list(db.execute(_page_query(sort, None if after is None else after[0]), parameters))
     more = len(top) > limit
     top = top[:limit]
     next_cursor = encode_cursor(top[-1], sort) if more else None
 
     descendants: list[ThreadRow] = []
     if top:
-        tree = (
-            select(*_THREAD_COLUMNS)
-            .where(Comment.parent_id.in_([row.id for row in top]))
-            .cte("tree", recursive=True)
-        )
-        reply = aliased(Comment)
-        tree = tree.union_all(
-            select(*(getattr(reply, column.key) for column in _THREAD_COLUMNS)).where(
-                reply.parent_id == tree.c.id
-            )
-        )
-        descendants = list(db.execute(select(tree)))
+        descendants = list(db.execute(_replies_query(), {"ids": [row.id for row in top]}))
     return Page(comments=_nest(top, descendants, max_depth), next_cursor=next_cursor)
 
 
