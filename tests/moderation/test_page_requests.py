@@ -26,7 +26,8 @@ MALFORMED_IDS = [str(INTEGER_MAX + 1), str(2**63), "-1", "0", "²", "\u0661", "1
 
 def audit_entries(app: Flask) -> int:
     with app.app_context():
-        return int(database.session().scalar(select(func.count(ModerationAction.id))) or 0)
+        counted = select(func.count(ModerationAction.id)).where(ModerationAction.actor != "setup")
+        return int(database.session().scalar(counted) or 0)  # the set-up's own entries aside
 
 
 def assert_page(response: TestResponse, status: int) -> None:
