@@ -15,7 +15,7 @@ from engagement import openapi, tokens
 from engagement.abuse import bans
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, json_body, validated
-from engagement.models import BanKind, Comment, ModerationMode, TokenScope
+from engagement.models import BanKind, Comment, Commenting, ModerationMode, TokenScope
 from engagement.moderation import audit, service
 from engagement.moderation.audit import Actor
 from engagement.portability import commenters
@@ -144,6 +144,9 @@ class ArticleModerationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     moderation: ModerationMode | None = None
+    commenting: Commenting | None = Field(
+        default=None, description="Who may comment here; null: the site default."
+    )
     open: bool | None = None
     reason: str | None = Field(default=None, max_length=1000)
 
@@ -358,10 +361,10 @@ def bulk() -> ResponseReturnValue:
 
 @bp.patch("/articles/<key>")
 def article(key: str) -> ResponseReturnValue:
-    """Override an article's moderation mode, or close or open its thread.
+    """Override an article's moderation mode or who may comment, or close or open its thread.
     ---
     patch:
-      summary: Set an article's moderation mode, or close or open its thread
+      summary: Set an article's moderation mode or who may comment; close or open its thread
       security: [{bearer: []}]
       parameters:
         - {name: key, in: path, required: true, schema: {type: string}}
@@ -388,6 +391,10 @@ def article(key: str) -> ResponseReturnValue:
     if "moderation" in data.model_fields_set:
         service.set_article_mode(
             db, actor=_actor(), article=found, mode=data.moderation, reason=data.reason
+        )
+    if "commenting" in data.model_fields_set:
+        service.set_article_commenting(
+            db, actor=_actor(), article=found, commenting=data.commenting, reason=data.reason
         )
     if data.open is not None:
         service.set_article_open(

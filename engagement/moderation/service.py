@@ -27,6 +27,7 @@ from engagement.models import (
     Ban,
     BanKind,
     Comment,
+    Commenting,
     CommentStatus,
     ModerationMode,
     Report,
@@ -196,6 +197,7 @@ def article_state(article: Article) -> dict[str, Any]:
     return {
         "open": article.comments_open,
         "moderation": article.moderation.value if article.moderation else None,
+        "commenting": article.commenting.value if article.commenting else None,
     }
 
 
@@ -215,6 +217,25 @@ def set_article_mode(
         action="article.moderation",
         reason=reason,
         moderation=mode,
+    )
+
+
+def set_article_commenting(
+    db: Session,
+    *,
+    actor: Actor,
+    article: Article,
+    commenting: Commenting | None,
+    reason: str | None = None,
+) -> Article:
+    """Say who may comment on the article (None: back to the site default)."""
+    return _change_article(
+        db,
+        actor=actor,
+        article=article,
+        action="article.commenting",
+        reason=reason,
+        commenting=commenting,
     )
 
 
