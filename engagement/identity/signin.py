@@ -152,6 +152,8 @@ def verify(token: str, *, now: datetime | None = None) -> SignIn:
         raise refused("token_missing_claim", f"The sign-in token has no `{exc.claim}`.") from None
     except jwt.InvalidSignatureError:
         raise refused("token_bad_signature", "The sign-in token's signature is wrong.") from None
+    except (jwt.exceptions.InvalidSubjectError, jwt.exceptions.InvalidJTIError):
+        raise refused("token_invalid_claim", "The token's `sub` or `jti` is not valid.") from None
     except jwt.InvalidTokenError as exc:
         raise refused("token_invalid", f"The sign-in token is not valid: {exc}.") from None
     return _sign_in(claims, moment, leeway)
