@@ -51,6 +51,9 @@ class Article(BaseModel):
         description="The magazine's login page (ENGAGEMENT_SSO_LOGIN_URL), for guests who "
         "must sign in to comment."
     )
+    edit_window_minutes: int = Field(
+        description="Minutes an author may edit or delete their comment after posting it."
+    )
 
 
 class CounterPair(BaseModel):

@@ -169,4 +169,5 @@ def as_json(article: Article | ArticleRow) -> dict[str, Any]:
         "moderation": moderation_mode(article).value,
         "commenting": commenting(article).value,
         "login_url": current_app.config["SSO_LOGIN_URL"] or None,
+        "edit_window_minutes": current_app.config["COMMENT_EDIT_WINDOW_MINUTES"],
     }

@@ -85,9 +85,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_used_sign_in_tokens")),
     )
-    op.create_index(
-        "ix_used_sign_in_tokens_expires_at", "used_sign_in_tokens", ["expires_at"]
-    )
+    op.create_index("ix_used_sign_in_tokens_expires_at", "used_sign_in_tokens", ["expires_at"])
 
 
 def downgrade() -> None:

@@ -35,6 +35,7 @@ def test_cms_registers_an_article_with_a_token(app: Flask, client: FlaskClient) 
         "moderation": "pre",
         "commenting": "anyone",
         "login_url": None,
+        "edit_window_minutes": 15,
     }
 
 
