@@ -298,6 +298,39 @@ def save(db: Session, draft: Draft) -> Draft:
     return draft
 
 
+def staff_reply(db: Session, *, parent: Comment, text: str, name: str, author: str) -> Comment:
+    """Store the newsroom's reply to a visible comment: approved, with the staff badge.
+
+    ``author`` (the moderator's or token's name) keys the reply's avatar and visitor hash, so
+    the newsroom's replies look alike and are never taken for a reader's.
+    """
+    if not parent.visible:
+        raise ApiError(
+            400, "invalid_parent", "The comment replied to can no longer be answered.", "parent_id"
+        )
+    article = db.get(Article, parent.article_id)
+    assert article is not None
+    if not articles.is_open(article):
+        raise ApiError(403, "thread_closed", "This thread is closed to new comments.", None)
+    staff = site_hash(f"staff:{author}", person=b"visitor")
+    comment = Comment(
+        article_id=parent.article_id,
+        parent_id=parent.id,
+        status=CommentStatus.APPROVED,
+        text=text,
+        html=sanitize.render(text),
+        author_name=name,
+        author_staff=True,
+        avatar=avatar_for(email=None, visitor=staff),
+        visitor=staff,
+        likes=0,
+        pinned=False,
+        created_at=utcnow(),
+        moderated_at=utcnow(),
+    )
+    return save(db, Draft(comment=comment, edit_token="")).comment
+
+
 # --- changes to what a thread shows (also the moderation verbs) ------------------------------
 
 

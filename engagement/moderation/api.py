@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from engagement import db as database
 from engagement import openapi, tokens
 from engagement.abuse import bans
+from engagement.comments import inputs as comment_inputs
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, json_body, validated
-from engagement.models import BanKind, Comment, Commenting, ModerationMode, TokenScope
+from engagement.identity import readers
+from engagement.models import BanKind, Comment, Commenting, ModerationMode, TokenScope, Trust
 from engagement.moderation import audit, service
 from engagement.moderation.audit import Actor
 from engagement.portability import commenters
@@ -93,6 +95,9 @@ class ModeratedComment(BaseModel):
     author_name: str | None
     author_email: str | None
     author_website: str | None
+    author_subject: str | None = Field(description="The signed-in author's reader id, or null.")
+    author_staff: bool = Field(description="Written by the newsroom.")
+    author_trust: Trust | None = Field(description="A moderator's mark on the signed-in author.")
     likes: int
     spam_reasons: list[str]
     created_at: datetime
@@ -184,6 +189,9 @@ def item_json(item: service.QueueItem) -> dict[str, Any]:
         "author_name": comment.author_name,
         "author_email": comment.author_email,
         "author_website": comment.author_website,
+        "author_subject": comment.author_subject,
+        "author_staff": comment.author_staff,
+        "author_trust": item.reader.trust.value if item.reader and item.reader.trust else None,
         "likes": comment.likes,
         "spam_reasons": comment.spam_reasons or [],
         "created_at": comment.created_at.isoformat(),
@@ -321,6 +329,59 @@ def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
     )
     db.commit()
     return jsonify(item_json(service.item_for(db, comment=comment)))
+
+
+@openapi.schema
+class StaffReplyIn(BaseModel):
+    """The newsroom's answer to a reader's comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    author_name: str = Field(
+        min_length=1, max_length=100, description="Shown with the staff badge, e.g. 'The Editors'."
+    )
+
+
+@bp.post("/comments/<int:comment_id>/replies")
+def staff_reply(comment_id: int) -> ResponseReturnValue:
+    """Reply to a comment as the newsroom.
+    ---
+    post:
+      summary: Reply to a comment as the newsroom (staff badge, visible at once)
+      security: [{bearer: []}]
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/StaffReplyIn"}
+      responses:
+        201:
+          description: The reply.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ModeratedComment"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(StaffReplyIn, json_body())
+    text = comment_inputs.comment_text(
+        data.text, max_length=current_app.config["COMMENT_MAX_LENGTH"]
+    )
+    name = comment_inputs.one_line(data.author_name, "author_name", comment_inputs.NAME_MAX)
+    if name is None:
+        raise invalid("author_name", "author_name: give the name the reply appears under.")
+    db = database.session()
+    parent = service.get_comment(db, comment_id=comment_id)
+    if parent is None:
+        raise ApiError(404, "comment_not_found", f"No comment with id {comment_id}.", "id")
+    reply = service.staff_reply(db, actor=_actor(), parent=parent, text=text, name=name)
+    db.commit()
+    return jsonify(item_json(service.item_for(db, comment=reply))), 201
 
 
 @bp.post("/comments/bulk")
@@ -663,3 +724,130 @@ def commenter_erase() -> ResponseReturnValue:
     erased = commenters.erase(db, email=_commenter_email(), actor=_actor())
     db.commit()
     return jsonify(comments=erased.comments, bans_kept=erased.bans_kept)
+
+
+# --- signed-in readers: history and trust ------------------------------------------------------
+
+
+@openapi.schema
+class ReaderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(
+        min_length=1, max_length=200, description="The magazine's reader id (the token's `sub`)."
+    )
+
+
+@openapi.schema
+class ReaderTrustIn(ReaderIn):
+    trust: Trust | None = Field(description="trusted, untrusted, or null: back to the rules.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@openapi.schema
+class ReaderRecordOut(BaseModel):
+    subject: str
+    name: str | None
+    email: str | None
+    staff: bool
+    trust: Trust | None
+    trust_set_by: str | None
+    trust_set_at: datetime | None
+    approved: int = Field(description="Approved comments.")
+    recent_rejections: int = Field(
+        description="Comments rejected or marked spam in the last ENGAGEMENT_TRUST_CLEAN_DAYS."
+    )
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@openapi.schema
+class ReaderHistoryOut(BaseModel):
+    reader: ReaderRecordOut
+    comments: list[ModeratedComment]
+
+
+def _reader_json(history: service.ReaderHistory) -> dict[str, Any]:
+    reader = history.reader
+    return {
+        "subject": reader.subject,
+        "name": reader.name,
+        "email": reader.email,
+        "staff": reader.staff,
+        "trust": reader.trust.value if reader.trust else None,
+        "trust_set_by": reader.trust_set_by,
+        "trust_set_at": reader.trust_set_at.isoformat() if reader.trust_set_at else None,
+        "approved": history.standing.approved,
+        "recent_rejections": history.standing.recent_rejections,
+        "created_at": reader.created_at.isoformat(),
+        "last_seen_at": reader.last_seen_at.isoformat(),
+    }
+
+
+def _history_json(subject: str) -> dict[str, Any]:
+    history = service.reader_history(database.session(), subject=subject)
+    return {
+        "reader": _reader_json(history),
+        "comments": [item_json(item) for item in history.items],
+    }
+
+
+@bp.post("/readers/history")
+def reader_history() -> ResponseReturnValue:
+    """A signed-in reader's record and latest comments.
+    ---
+    post:
+      summary: A signed-in reader's trust, record and latest comments, by subject
+      description: The subject is sent in the body, never in a URL that logs keep.
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ReaderIn"}
+      responses:
+        200:
+          description: The reader and their latest comments, newest first.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ReaderHistoryOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(ReaderIn, json_body())
+    return jsonify(_history_json(data.subject))
+
+
+@bp.post("/readers/trust")
+def reader_trust() -> ResponseReturnValue:
+    """Mark a signed-in reader trusted or untrusted.
+    ---
+    post:
+      summary: Mark a signed-in reader trusted (approved at once) or untrusted (always held)
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ReaderTrustIn"}
+      responses:
+        200:
+          description: The reader and their latest comments.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ReaderHistoryOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(ReaderTrustIn, json_body())
+    db = database.session()
+    reader = readers.require(db, subject=data.subject)
+    service.set_reader_trust(
+        db, actor=_actor(), reader=reader, trust=data.trust, reason=data.reason
+    )
+    db.commit()
+    return jsonify(_history_json(data.subject))
