@@ -22,6 +22,8 @@ from engagement.errors import ApiError
 from engagement.identity.signin import SignIn
 from engagement.models import Comment, CommentStatus, Reader, Trust, utcnow
 
+SUBJECT_MAX = 200
+
 
 def name_key(name: str | None) -> str | None:
     """A name as compared for reservation: case-folded, inner spaces collapsed."""

@@ -28,9 +28,11 @@ from flask_login import login_user, logout_user
 from engagement import db as database
 from engagement import tokens
 from engagement.abuse import bans
+from engagement.comments import inputs as comment_inputs
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
-from engagement.models import BanKind, ModerationMode, Role, TokenScope
+from engagement.identity import readers as readers_service
+from engagement.models import BanKind, ModerationMode, Role, TokenScope, Trust
 from engagement.moderation import accounts, audit, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -238,8 +240,83 @@ def comment_page(comment_id: int) -> ResponseReturnValue:
     log = audit.entries(db, wanted=audit.AuditFilter(comment_id=comment_id))
     ban = bans.active_ban_for(db, email=comment.author_email, visitor=comment.visitor)
     return render_template(
-        "moderation/comment.html", item=service.item_for(db, comment=comment), log=log, ban=ban
+        "moderation/comment.html",
+        item=service.item_for(db, comment=comment),
+        log=log,
+        ban=ban,
+        staff_name=service.staff_name(current_moderator()),
     )
+
+
+@bp.post("/comments/<int:comment_id>/reply")
+def staff_reply(comment_id: int) -> ResponseReturnValue:
+    """Answer a comment as the newsroom, under the moderator's display name."""
+    db = database.session()
+    parent = service.get_comment(db, comment_id=comment_id)
+    if parent is None:
+        abort(404)
+    back = url_for("moderation_pages.comment_page", comment_id=comment_id)
+    try:
+        text = comment_inputs.comment_text(
+            request.form.get("text", ""), max_length=current_app.config["COMMENT_MAX_LENGTH"]
+        )
+        reply = service.staff_reply(
+            db,
+            actor=_actor(),
+            parent=parent,
+            text=text,
+            name=service.staff_name(current_moderator()),
+        )
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(back, code=303)
+    db.commit()
+    flash(f"Reply posted as comment {reply.id}.", "ok")
+    return redirect(back, code=303)
+
+
+# --- signed-in readers -----------------------------------------------------------------------
+
+
+def _subject(raw: str | None) -> str:
+    subject = raw or ""
+    if not 1 <= len(subject) <= readers_service.SUBJECT_MAX:
+        abort(400, "A reader id is 1 to 200 characters.")
+    return subject
+
+
+@bp.get("/readers")
+def reader_page() -> ResponseReturnValue:
+    """A signed-in reader: their trust, their record, their latest comments."""
+    subject = _subject(request.args.get("subject"))
+    try:
+        history = service.reader_history(database.session(), subject=subject)
+    except ApiError:
+        abort(404)
+    return render_template(
+        "moderation/reader.html",
+        history=history,
+        clean_days=current_app.config["TRUST_CLEAN_DAYS"],
+    )
+
+
+@bp.post("/readers/trust")
+def reader_trust() -> ResponseReturnValue:
+    """Mark a signed-in reader trusted, untrusted, or back to the rules."""
+    subject = _subject(request.form.get("subject"))
+    raw = request.form.get("trust", "")
+    if raw not in {"", *Trust}:
+        abort(400, "Trust is trusted, untrusted, or empty for the rules.")
+    db = database.session()
+    reader = readers_service.get(db, subject=subject)
+    if reader is None:
+        abort(404)
+    trust = Trust(raw) if raw else None
+    service.set_reader_trust(db, actor=_actor(), reader=reader, trust=trust, reason=_reason())
+    db.commit()
+    flash(f"{reader.name or 'The reader'}: {trust.value if trust else 'back to the rules'}.", "ok")
+    return _back(url_for("moderation_pages.reader_page", subject=subject))
 
 
 def _ban_days() -> int | None:
