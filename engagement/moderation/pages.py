@@ -6,6 +6,7 @@ Every page needs a login (401 with the login form otherwise), every form post a 
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,8 +33,8 @@ from engagement.comments import inputs as comment_inputs
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
 from engagement.identity import readers as readers_service
-from engagement.models import BanKind, ModerationMode, Role, TokenScope, Trust
-from engagement.moderation import accounts, audit, service, stats
+from engagement.models import BanKind, ModerationMode, Moderator, Role, TokenScope, Trust, utcnow
+from engagement.moderation import accounts, audit, second_factor, service, stats
 from engagement.moderation.access import (
     HOME,
     Account,
@@ -59,8 +60,22 @@ bp = Blueprint(
 PUBLIC_ENDPOINTS = {
     "moderation_pages.login_form",
     "moderation_pages.login",
+    "moderation_pages.second_factor_form",
+    "moderation_pages.second_factor_login",
     "moderation_pages.static",
 }
+# Where a moderator without a second factor may go while admins require one.
+ENROLMENT_ENDPOINTS = {
+    "moderation_pages.account",
+    "moderation_pages.account_second_factor_start",
+    "moderation_pages.account_second_factor_confirm",
+    "moderation_pages.logout",
+    "moderation_pages.static",
+}
+# A login half-way (password right, code not yet given) lasts this long.
+PENDING_LOGIN = "pending_login"
+PENDING_SECONDS = 300
+LOCKED = "Too many failed attempts: this account is locked for a while."
 MAX_REASON = 1000
 
 
@@ -70,6 +85,13 @@ def _guard() -> ResponseReturnValue | None:
         return _login_form(status=401, next_path=request.full_path.rstrip("?"))
     if request.endpoint != "moderation_pages.static":
         check_csrf()
+    if (
+        request.endpoint not in PUBLIC_ENDPOINTS | ENROLMENT_ENDPOINTS
+        and not second_factor.enabled(current_moderator())
+        and second_factor.is_required(database.session())
+    ):
+        flash("Admins require a second factor: set it up to continue.", "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
     return None
 
 
@@ -145,17 +167,85 @@ def login() -> ResponseReturnValue:
         )
     except accounts.LoginRefused as refused:
         db.commit()
-        message = (
-            "Too many failed attempts: this account is locked for a while."
-            if refused.locked
-            else "Wrong username or password."
-        )
+        message = LOCKED if refused.locked else "Wrong username or password."
         return _login_form(status=401, next_path=next_path, error=message)
     db.commit()
+    session.clear()
+    if second_factor.enabled(moderator):
+        session[PENDING_LOGIN] = {
+            "id": moderator.id,
+            "version": moderator.session_version,
+            "at": int(time.time()),
+            "next": safe_next(next_path),
+        }
+        return redirect(url_for("moderation_pages.second_factor_form"), code=303)
+    return _complete_login(moderator, next_path)
+
+
+def _complete_login(moderator: Moderator, next_path: str) -> ResponseReturnValue:
     session.clear()
     session.permanent = True
     login_user(Account(moderator))
     return redirect(safe_next(next_path), code=303)
+
+
+def _pending_login() -> tuple[Moderator, str] | None:
+    """The moderator whose password was right a moment ago, and where they were going."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    moderator = accounts.get(database.session(), moderator_id=int(pending.get("id", 0)))
+    if moderator is None or moderator.session_version != pending.get("version"):
+        return None
+    return moderator, str(pending.get("next") or HOME)
+
+
+def _code_form(*, status: int, error: str | None = None) -> Response:
+    page = render_template("moderation/login_code.html", error=error, moderator=None)
+    return harden(Response(page, status=status, mimetype="text/html"))
+
+
+@bp.get("/login/code")
+def second_factor_form() -> ResponseReturnValue:
+    """The second step of a login: the code."""
+    if _pending_login() is None:
+        return redirect(url_for("moderation_pages.login_form"), code=303)
+    return _code_form(status=200)
+
+
+@bp.post("/login/code")
+@limit("login")
+def second_factor_login() -> ResponseReturnValue:
+    """Check the code; a wrong one counts toward the lockout like a wrong password."""
+    found = _pending_login()
+    if found is None:
+        return _login_form(status=401, next_path=HOME, error="Log in again.")
+    moderator, next_path = found
+    db = database.session()
+    config = current_app.config
+    now = utcnow()
+    if accounts.is_locked(moderator, now=now):
+        session.pop(PENDING_LOGIN, None)
+        return _login_form(status=401, next_path=next_path, error=LOCKED)
+    code = request.form.get("code", "")[:40]
+    if not second_factor.verify(db, moderator=moderator, code=code, now=now):
+        try:
+            accounts.register_failure(
+                db,
+                moderator=moderator,
+                max_failures=config["LOGIN_MAX_FAILURES"],
+                lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
+                now=now,
+            )
+        except accounts.LoginRefused as refused:
+            db.commit()
+            if refused.locked:
+                session.pop(PENDING_LOGIN, None)
+                return _login_form(status=401, next_path=next_path, error=LOCKED)
+        return _code_form(status=401, error="That code is not right.")
+    accounts.succeed(db, moderator=moderator, now=now)
+    db.commit()
+    return _complete_login(moderator, next_path)
 
 
 @bp.post("/logout")
@@ -196,6 +286,129 @@ def password() -> ResponseReturnValue:
     login_user(Account(moderator))
     flash("Password changed; other sessions of this account have ended.", "ok")
     return redirect(HOME, code=303)
+
+
+# --- the moderator's own account: display name, second factor -------------------------------
+
+
+def _account_page(**extra: Any) -> ResponseReturnValue:
+    db = database.session()
+    moderator = current_moderator()
+    qr = secret = None
+    if not second_factor.enabled(moderator) and moderator.totp_secret:
+        secret = moderator.totp_secret
+        qr = second_factor.qr_code(second_factor.provisioning_uri(moderator))
+    return render_template(
+        "moderation/account.html",
+        enabled=second_factor.enabled(moderator),
+        required=second_factor.is_required(db),
+        codes_left=second_factor.recovery_codes_left(db, moderator=moderator),
+        qr=qr,
+        secret=secret,
+        **extra,
+    )
+
+
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    """The moderator's display name and second factor."""
+    return _account_page()
+
+
+@bp.post("/account/name")
+def account_name() -> ResponseReturnValue:
+    """Set the name one's replies appear under."""
+    try:
+        name = comment_inputs.one_line(
+            request.form.get("display_name", ""), "display_name", comment_inputs.NAME_MAX
+        )
+    except ApiError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
+    db = database.session()
+    current_moderator().display_name = name
+    db.commit()
+    flash("Display name saved.", "ok")
+    return redirect(url_for("moderation_pages.account"), code=303)
+
+
+@bp.post("/account/second-factor/start")
+def account_second_factor_start() -> ResponseReturnValue:
+    """Make a new secret and show it as a QR code, to be confirmed with a code."""
+    moderator = current_moderator()
+    if second_factor.enabled(moderator):
+        flash("The second factor is already on.", "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
+    db = database.session()
+    second_factor.start_enrolment(db, moderator=moderator)
+    db.commit()
+    return redirect(url_for("moderation_pages.account"), code=303)
+
+
+@bp.post("/account/second-factor/confirm")
+def account_second_factor_confirm() -> ResponseReturnValue:
+    """Turn the second factor on with a code from the app; shows the recovery codes once."""
+    db = database.session()
+    moderator = current_moderator()
+    codes = second_factor.confirm(db, moderator=moderator, code=request.form.get("code", ""))
+    if codes is None:
+        db.rollback()
+        flash("That code is not right: check the app's clock and try the next code.", "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
+    audit.record(db, actor=_actor(), action="moderator.second_factor", after={"on": True})
+    db.commit()
+    return _account_page(recovery_codes=codes)
+
+
+def _current_code_checked() -> bool:
+    db = database.session()
+    ok = second_factor.verify(db, moderator=current_moderator(), code=request.form.get("code", ""))
+    if not ok:
+        db.rollback()
+        flash("That code is not right.", "error")
+    return ok
+
+
+@bp.post("/account/second-factor/off")
+def account_second_factor_off() -> ResponseReturnValue:
+    """Turn the second factor off, with a current code."""
+    db = database.session()
+    if second_factor.is_required(db):
+        flash("Admins require a second factor: it cannot be turned off.", "error")
+    elif _current_code_checked():
+        second_factor.turn_off(db, moderator=current_moderator())
+        audit.record(db, actor=_actor(), action="moderator.second_factor", after={"on": False})
+        db.commit()
+        flash("The second factor is off.", "ok")
+    return redirect(url_for("moderation_pages.account"), code=303)
+
+
+@bp.post("/account/recovery-codes")
+def account_recovery_codes() -> ResponseReturnValue:
+    """Replace the recovery codes, with a current code; shows the new ones once."""
+    if not _current_code_checked():
+        return redirect(url_for("moderation_pages.account"), code=303)
+    db = database.session()
+    codes = second_factor.new_recovery_codes(db, moderator=current_moderator())
+    db.commit()
+    return _account_page(recovery_codes=codes)
+
+
+@bp.post("/settings/second-factor")
+@admin_required
+def second_factor_setting() -> ResponseReturnValue:
+    """Require, or stop requiring, a second factor of every moderator."""
+    required = request.form.get("required") == "on"
+    db = database.session()
+    second_factor.set_required(db, actor=_actor(), required=required)
+    db.commit()
+    flash(
+        "A second factor is now required of every moderator."
+        if required
+        else "A second factor is optional.",
+        "ok",
+    )
+    return redirect(url_for("moderation_pages.moderator_list"), code=303)
 
 
 # --- dashboard --------------------------------------------------------------------------------
@@ -517,6 +730,7 @@ def moderator_list() -> ResponseReturnValue:
     db = database.session()
     return render_template(
         "moderation/moderators.html",
+        second_factor_required=second_factor.is_required(db),
         moderators=accounts.all_moderators(db),
         roles=list(Role),
         now=datetime.now(UTC),
