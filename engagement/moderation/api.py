@@ -620,9 +620,19 @@ def ban_lift(ban_id: int) -> ResponseReturnValue:
 
 @openapi.schema
 class CommenterIn(BaseModel):
+    """The commenter, by email address or by SSO subject: exactly one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=254, description="Matched case-insensitively.")
+    email: str | None = Field(
+        default=None, min_length=1, max_length=254, description="Matched case-insensitively."
+    )
+    subject: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="A signed-in reader's id at the magazine (the sign-in token's `sub`).",
+    )
 
 
 @openapi.schema
@@ -651,7 +661,11 @@ class CommenterOut(BaseModel):
     format: Literal["engagement-commenter"]
     version: int
     exported_at: datetime
-    email: str
+    email: str | None
+    subject: str | None
+    reader: dict[str, Any] | None = Field(
+        description="The signed-in reader's record (name, email, staff, trust), by subject."
+    )
     comments: list[CommenterComment]
     bans: list[BanOut]
 
@@ -662,10 +676,15 @@ class ErasureOut(BaseModel):
     bans_kept: int = Field(description="Active bans of the address, which erasing keeps.")
 
 
-def _commenter_email() -> str:
+def _commenter() -> tuple[str | None, str | None]:
+    """(normalized email, subject) from the body, exactly one given; or a 400."""
     data = validated(CommenterIn, json_body())
+    if (data.email is None) == (data.subject is None):
+        raise invalid("email", "Name the commenter by email or by subject (one of the two).")
+    if data.subject is not None:
+        return None, data.subject
     try:
-        return commenters.normalized(data.email)
+        return commenters.normalized(data.email or ""), None
     except commenters.NotAnEmail:
         raise invalid("email", "email: not an email address.") from None
 
@@ -675,7 +694,7 @@ def commenter_export() -> ResponseReturnValue:
     """Everything held about a commenter.
     ---
     post:
-      summary: Export a commenter's comments and bans, by email address
+      summary: Export a commenter's comments and bans, by email address or SSO subject
       security: [{bearer: []}]
       requestBody:
         required: true
@@ -692,7 +711,8 @@ def commenter_export() -> ResponseReturnValue:
         401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
     """
-    return jsonify(commenters.export(database.session(), email=_commenter_email()))
+    email, subject = _commenter()
+    return jsonify(commenters.export(database.session(), email=email, subject=subject))
 
 
 @bp.post("/commenters/erase")
@@ -700,7 +720,7 @@ def commenter_erase() -> ResponseReturnValue:
     """Erase a commenter's personal data.
     ---
     post:
-      summary: Delete a commenter's comments and wipe their personal data, by email address
+      summary: Delete a commenter's comments and wipe their personal data, by email or subject
       description: >
         Comments others answered stay as placeholders with the replies in place; the comment
         counters follow. Bans of the address are kept. Audited without the address.
@@ -721,7 +741,8 @@ def commenter_erase() -> ResponseReturnValue:
         403: {$ref: "#/components/responses/Error"}
     """
     db = database.session()
-    erased = commenters.erase(db, email=_commenter_email(), actor=_actor())
+    email, subject = _commenter()
+    erased = commenters.erase(db, actor=_actor(), email=email, subject=subject)
     db.commit()
     return jsonify(comments=erased.comments, bans_kept=erased.bans_kept)
 

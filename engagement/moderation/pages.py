@@ -6,6 +6,7 @@ Every page needs a login (401 with the login form otherwise), every form post a 
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from engagement.moderation.access import (
     safe_next,
 )
 from engagement.moderation.audit import Actor
+from engagement.portability import commenters as portability_commenters
 from engagement.ratelimit import limit
 
 bp = Blueprint(
@@ -718,6 +720,51 @@ def token_revoke(token_id: int) -> ResponseReturnValue:
     db.commit()
     flash(f"Token {token.name} revoked.", "ok")
     return redirect(url_for("moderation_pages.token_list"), code=303)
+
+
+# --- a commenter's data (admin) ---------------------------------------------------------------
+
+
+@bp.get("/commenters")
+@admin_required
+def commenters() -> ResponseReturnValue:
+    """Export or erase a commenter's data, by email address or SSO subject."""
+    return render_template("moderation/commenters.html")
+
+
+@bp.post("/commenters")
+@admin_required
+def commenter_data() -> ResponseReturnValue:
+    """Download a commenter's data as JSON, or erase it (with the confirmation box ticked)."""
+    email = request.form.get("email", "").strip() or None
+    subject = request.form.get("subject", "") or None
+    action = request.form.get("action")
+    back = redirect(url_for("moderation_pages.commenters"), code=303)
+    if action not in {"export", "erase"}:
+        abort(400, "Choose export or erase.")
+    if (email is None) == (subject is None) or (subject is not None and len(subject) > 200):
+        flash("Give an email address or a reader id (one of the two).", "error")
+        return back
+    try:
+        address = portability_commenters.normalized(email) if email is not None else None
+    except portability_commenters.NotAnEmail:
+        flash("That is not an email address.", "error")
+        return back
+    db = database.session()
+    if action == "export":
+        document = portability_commenters.export(db, email=address, subject=subject)
+        response = current_app.response_class(
+            json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json"
+        )
+        response.headers["Content-Disposition"] = 'attachment; filename="commenter.json"'
+        return response
+    if request.form.get("confirm") != "erase":
+        flash("Tick the box to confirm the erasure.", "error")
+        return back
+    erased = portability_commenters.erase(db, actor=_actor(), email=address, subject=subject)
+    db.commit()
+    flash(f"Erased {erased.comments} comments and the commenter's personal data.", "ok")
+    return back
 
 
 # --- moderator accounts (admin) ---------------------------------------------------------------
