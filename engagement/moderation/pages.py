@@ -34,7 +34,16 @@ from engagement.comments import inputs as comment_inputs
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
 from engagement.identity import readers as readers_service
-from engagement.models import BanKind, ModerationMode, Moderator, Role, TokenScope, Trust, utcnow
+from engagement.models import (
+    BanKind,
+    Commenting,
+    ModerationMode,
+    Moderator,
+    Role,
+    TokenScope,
+    Trust,
+    utcnow,
+)
 from engagement.moderation import accounts, audit, second_factor, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -613,12 +622,14 @@ def articles() -> ResponseReturnValue:
         search=search,
         modes=list(ModerationMode),
         site_mode=current_app.config["MODERATION"],
+        commenting_rules=list(Commenting),
+        site_commenting=current_app.config["COMMENTING"],
     )
 
 
 @bp.post("/articles/<key>")
 def article_settings(key: str) -> ResponseReturnValue:
-    """Change an article's moderation mode or open/close its thread."""
+    """Change an article's moderation mode or who may comment, or open/close its thread."""
     if not KEY_PATTERN.fullmatch(key):
         abort(404)
     db = database.session()
@@ -632,6 +643,14 @@ def article_settings(key: str) -> ResponseReturnValue:
             abort(400, "Unknown moderation mode.")
         mode = ModerationMode(raw) if raw else None
         service.set_article_mode(db, actor=actor, article=article, mode=mode, reason=reason)
+    if "commenting" in request.form:
+        raw = request.form["commenting"]
+        if raw not in {"", *Commenting}:
+            abort(400, "Unknown rule for who may comment.")
+        rule = Commenting(raw) if raw else None
+        service.set_article_commenting(
+            db, actor=actor, article=article, commenting=rule, reason=reason
+        )
     if "open" in request.form:
         wanted = request.form["open"] == "1"
         service.set_article_open(db, actor=actor, article=article, open=wanted, reason=reason)

@@ -139,3 +139,16 @@ def test_the_api_replies_as_the_newsroom(app: Flask, client: FlaskClient) -> Non
         headers=headers,
     )
     assert missing.status_code == 404
+
+
+def test_the_articles_page_sets_who_may_comment(
+    app: Flask, client: FlaskClient, moderator: FlaskClient
+) -> None:
+    builders.article(app)
+    page = moderator.get("/moderation/articles").get_data(as_text=True)
+    assert "Who may comment" in page
+    response = post_form(moderator, "/moderation/articles/the-story", commenting="subscribers")
+    assert response.status_code == 303
+    assert client.get("/api/v1/articles/the-story").json["commenting"] == "subscribers"
+    bad = post_form(moderator, "/moderation/articles/the-story", commenting="everyone")
+    assert bad.status_code == 400
