@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engagement import db as database
 from engagement.errors import ApiError
 from engagement.identity.signin import SignIn
-from engagement.models import Comment, CommentStatus, Reader, Trust, utcnow
+from engagement.models import Comment, CommentStatus, Moderator, Reader, Trust, utcnow
 
 SUBJECT_MAX = 200
 
@@ -66,11 +66,17 @@ def record_sign_in(db: Session, *, sign_in: SignIn, now: datetime | None = None)
 
 
 def check_guest_name(db: Session, *, name: str | None) -> None:
-    """Refuse (409 ``name_reserved``) a guest who posts under a signed-in reader's name."""
+    """Refuse (409 ``name_reserved``) a guest who posts under a signed-in reader's name or a
+    moderator's display name."""
     key = name_key(name)
     if key is None:
         return
     taken = db.scalar(select(Reader.id).where(Reader.name_key == key).limit(1))
+    if taken is None:
+        # The newsroom's names too: a guest may not pass for a moderator's staff replies.
+        taken = db.scalar(
+            select(Moderator.id).where(func.lower(Moderator.display_name) == key).limit(1)
+        )
     if taken is not None:
         raise ApiError(
             409,

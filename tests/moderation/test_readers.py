@@ -152,3 +152,13 @@ def test_the_articles_page_sets_who_may_comment(
     assert client.get("/api/v1/articles/the-story").json["commenting"] == "subscribers"
     bad = post_form(moderator, "/moderation/articles/the-story", commenting="everyone")
     assert bad.status_code == 400
+
+
+def test_a_guest_cannot_take_a_moderators_display_name(
+    app: Flask, client: FlaskClient, moderator: FlaskClient
+) -> None:
+    builders.article(app)
+    post_form(moderator, "/moderation/account/name", display_name="The Editors")
+    response = client.post(URL, json={"text": "Official!", "author_name": "the editors"})
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "name_reserved"
