@@ -111,3 +111,18 @@ def test_a_reader_who_is_not_a_subscriber_is_told_why(
     widget.sign_in(hs256(roles=[]))
     expect(widget.gate).to_contain_text("Only subscribers can comment on this article.")
     expect(widget.gate.get_by_role("link")).to_have_count(0)
+
+
+def test_a_page_rendered_for_a_logged_out_reader_ends_the_session(
+    app: Flask, page: Page, magazine: Site, live_server: LiveServer
+) -> None:
+    builders.article(app)
+    token = hs256(name="Ada Lovelace")
+    widget = open_article(page, magazine, live_server, thread=f'data-sso-token="{token}"')
+    expect(widget.signed_in_as).to_contain_text("Ada Lovelace")
+    url = magazine.publish(
+        "/after-logout", embedding_page(live_server.url, "the-story", thread='data-sso-token=""')
+    )
+    page.goto(url)
+    expect(widget.form.get_by_label("Name (optional)")).to_be_visible()
+    expect(widget.signed_in_as).to_have_count(0)

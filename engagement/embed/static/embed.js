@@ -1010,10 +1010,16 @@
   function start() {
     addStylesheet();
     var token = null;
+    var loggedOut = false;
     Array.prototype.forEach.call(document.querySelectorAll("[data-engagement-thread][data-sso-token]"), function (root) {
-      token = token || root.getAttribute("data-sso-token");
+      var value = root.getAttribute("data-sso-token");
+      if (value) token = token || value;
+      else loggedOut = true;
     });
+    // A page rendered for a logged-out reader says so with an empty attribute: the session
+    // this browser kept from an earlier page ends.
     if (token) signIn(token).catch(function () { /* a refused token leaves a guest */ });
+    else if (loggedOut) store.remove(READER_KEY);
     var threaded = [];
     Array.prototype.forEach.call(document.querySelectorAll("[data-engagement-thread]"), function (root) {
       var key = root.getAttribute("data-key");
