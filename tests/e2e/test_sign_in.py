@@ -92,13 +92,18 @@ def test_a_reader_edits_their_comment_from_another_device(
 def test_a_guest_is_told_to_sign_in_and_given_the_login_link(
     app: Flask, page: Page, magazine: Site, live_server: LiveServer
 ) -> None:
+    builders.article(app)
+    builders.comment(app, text="Said before the rule.")
     builders.article(app, commenting=Commenting.SIGNED_IN)
     widget = open_article(page, magazine, live_server)
     expect(widget.gate).to_contain_text("Sign in to comment on this article.")
+    reply = widget.comment("Said before the rule").get_by_role("button", name="Reply to")
+    expect(reply).to_be_hidden()
     expect(widget.gate.get_by_role("link", name="Sign in")).to_have_attribute("href", LOGIN)
     expect(widget.form).to_be_hidden()
     widget.sign_in(hs256(name="Ada Lovelace"))
     expect(widget.gate).to_be_hidden()
+    expect(reply).to_be_visible()
     widget.post("Signed in, so I may speak.")
     expect(widget.comment("so I may speak")).to_be_visible()
 

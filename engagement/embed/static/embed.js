@@ -452,6 +452,11 @@
     this.gate.textContent = "";
     this.gate.hidden = !refusal || !this.open;
     this.form.node.hidden = !this.open || !!refusal;
+    this.gated = !!refusal;
+    var replyHidden = !this.open || this.gated;
+    Array.prototype.forEach.call(this.list.querySelectorAll(".eg-reply-button"), function (button) {
+      button.hidden = replyHidden;
+    });
     if (!refusal) return;
     this.gate.appendChild(document.createTextNode(this.t(refusal) + " "));
     var login = this.root.getAttribute("data-login-url") || this.loginUrl;
@@ -553,7 +558,7 @@
 
     if (!removed) {
       actions.appendChild(this.likeButton(comment));
-      var reply = el("button", { type: "button", class: "eg-link eg-reply-button", hidden: !this.open, text: this.t("comment.reply") });
+      var reply = el("button", { type: "button", class: "eg-link eg-reply-button", hidden: !this.open || this.gated, text: this.t("comment.reply") });
       reply.setAttribute("aria-label", this.t("comment.reply_to", { name: name }));
       reply.addEventListener("click", function () { self.openReply(record); });
       actions.appendChild(reply);
