@@ -19,7 +19,7 @@ from engagement import db as database
 from engagement.config import ConfigError
 from engagement.errors import ApiError
 from engagement.models import Moderator, Role, TokenScope, utcnow
-from engagement.moderation import accounts, audit
+from engagement.moderation import accounts, audit, second_factor
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
 from engagement.portability import commands as portability
@@ -219,6 +219,26 @@ def unlock_moderator(username: str) -> None:
     accounts.unlock(db, moderator=_moderator(db, username))
     db.commit()
     click.echo(f"{username} unlocked")
+
+
+@main.command("reset-second-factor")
+@click.argument("username")
+@with_appcontext
+def reset_second_factor(username: str) -> None:
+    """Turn off an account's second factor (a lost phone and lost recovery codes); the
+    account's sessions end, and it sets the factor up again at its next login."""
+    db = database.session()
+    moderator = _moderator(db, username)
+    second_factor.turn_off(db, moderator=moderator)
+    accounts.end_sessions(db, moderator=moderator)
+    audit.record(
+        db,
+        actor=Actor.command_line(),
+        action="moderator.second_factor",
+        after={"username": username, "on": False},
+    )
+    db.commit()
+    click.echo(f"{username}: second factor off")
 
 
 @main.command("list-moderators")

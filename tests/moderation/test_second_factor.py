@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -186,3 +187,16 @@ def test_odd_codes_are_refused_without_error(app: Flask, moderator: FlaskClient,
     browser = fresh_client(app)
     log_in(browser)
     assert send_code(browser, code).status_code == 401
+
+
+def test_the_command_line_resets_a_lost_second_factor(
+    app: Flask, moderator: FlaskClient, tmp_path: Path
+) -> None:
+    from tests.moderation.test_cli import cli
+
+    enrol(moderator)
+    code, output = cli(app, tmp_path, "reset-second-factor", "mia")
+    assert code == 0 and "second factor off" in output
+    assert moderator.get("/moderation/").status_code == 401, "its sessions ended"
+    browser = fresh_client(app)
+    assert log_in(browser).headers["Location"].endswith("/moderation/"), "password alone again"
