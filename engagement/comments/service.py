@@ -410,7 +410,7 @@ def is_own(comment: Comment, reader: ReaderSession | None) -> bool:
     return (
         reader is not None
         and comment.author_subject is not None
-        and hmac.compare_digest(comment.author_subject, reader.subject)
+        and hmac.compare_digest(comment.author_subject.encode(), reader.subject.encode())
     )
 
 

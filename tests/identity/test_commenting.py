@@ -92,6 +92,20 @@ def test_the_reader_edits_and_deletes_from_another_device(app: Flask, client: Fl
     assert builders.counters(app, "the-story") == (0, 0)
 
 
+def test_a_reader_with_a_non_ascii_id_edits_their_comment(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id = post(client, sign_in(client, "lectora-ñandú")).json["comment"]["id"]
+    response = client.delete(
+        f"/api/v1/comments/{comment_id}", headers=bearer(sign_in(client, "lectora-ñandú"))
+    )
+    assert response.status_code == 204
+    other = post(client, sign_in(client, "lector-2")).json["comment"]["id"]
+    refused = client.delete(
+        f"/api/v1/comments/{other}", headers=bearer(sign_in(client, "lectora-ñandú"))
+    )
+    assert refused.status_code == 403
+
+
 def test_another_reader_cannot_edit_a_readers_comment(app: Flask, client: FlaskClient) -> None:
     builders.article(app)
     comment_id = post(client, sign_in(client, "reader-1")).json["comment"]["id"]
