@@ -220,7 +220,9 @@ def _code_form(*, status: int, error: str | None = None) -> Response:
 def second_factor_form() -> ResponseReturnValue:
     """The second step of a login: the code."""
     if _pending_login() is None:
-        return redirect(url_for("moderation_pages.login_form"), code=303)
+        if is_logged_in():
+            return redirect(HOME)
+        return _login_form(status=401, next_path=HOME)
     return _code_form(status=200)
 
 
@@ -513,6 +515,8 @@ def _subject(raw: str | None) -> str:
 @bp.get("/readers")
 def reader_page() -> ResponseReturnValue:
     """A signed-in reader: their trust, their record, their latest comments."""
+    if not request.args.get("subject"):
+        abort(404)  # the page of nobody
     subject = _subject(request.args.get("subject"))
     try:
         history = service.reader_history(database.session(), subject=subject)

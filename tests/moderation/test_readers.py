@@ -70,7 +70,7 @@ def test_the_readers_page_shows_their_history(app: Flask, moderator: FlaskClient
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/moderation/readers", 400),
+        ("/moderation/readers", 404),
         ("/moderation/readers?subject=" + "x" * 201, 400),
         ("/moderation/readers?subject=nobody", 404),
     ],

@@ -137,7 +137,7 @@ def test_wrong_codes_lock_the_account_like_wrong_passwords(
 def test_the_code_step_expires_and_needs_the_password_first(app: Flask) -> None:
     make_moderator(app, "mia")
     browser = fresh_client(app)
-    assert browser.get("/moderation/login/code").status_code == 303
+    assert browser.get("/moderation/login/code").status_code == 401, "the password comes first"
     response = browser.post(
         "/moderation/login/code",
         data={"code": "123456", "csrf_token": csrf_token(browser)},
