@@ -7,7 +7,7 @@ used_sign_in_tokens: exchanged sign-in tokens, against replays; moderators: disp
 TOTP; recovery_codes; site_settings: what admins set from the moderation pages.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03 08:30:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
