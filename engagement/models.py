@@ -208,9 +208,10 @@ class Comment(Base):
     author_subject: Mapped[str | None] = mapped_column(String(200))
     # Written by the newsroom: a signed-in reader with the `staff` role, or a moderator's reply.
     author_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Hash of the normalized email (or of the visitor) for a locally generated avatar, or the
-    # https URL of a signed-in reader's picture.
-    avatar: Mapped[str] = mapped_column(String(500))
+    # Hash of the normalized email (or of the visitor) for a locally generated avatar.
+    avatar: Mapped[str] = mapped_column(String(64))
+    # The https picture the magazine gave a signed-in author, shown instead of ``avatar``.
+    author_avatar_url: Mapped[str | None] = mapped_column(String(500))
     # Stable per-poster hash (not rotated): likes, duplicate detection, bans, author history.
     visitor: Mapped[str] = mapped_column(String(64))
     edit_token_hash: Mapped[str | None] = mapped_column(String(64))

@@ -103,6 +103,7 @@ _THREAD_COLUMNS = (
     Comment.author_website,
     Comment.author_subject,
     Comment.author_staff,
+    Comment.author_avatar_url,
     Comment.avatar,
     Comment.likes,
     Comment.pinned,
@@ -285,8 +286,8 @@ class _Entry:
 
 
 def _entry(row: ThreadRow) -> _Entry:
-    (id_, parent_id, status, deleted_at, html, name, website, subject, staff, avatar, likes,
-     pinned, created_at, edited_at) = row  # fmt: skip
+    (id_, parent_id, status, deleted_at, html, name, website, subject, staff, picture, avatar,
+     likes, pinned, created_at, edited_at) = row  # fmt: skip
     visible = status is CommentStatus.APPROVED and deleted_at is None
     node: dict[str, Any] = {
         "id": id_,
@@ -297,7 +298,7 @@ def _entry(row: ThreadRow) -> _Entry:
         "author_verified": subject is not None,
         "author_staff": staff,
         "author_id": reader_id(subject) if subject is not None else None,
-        "avatar": avatar,
+        "avatar": picture or avatar,
         "likes": likes,
         "status": status.value,
         "pinned": pinned,

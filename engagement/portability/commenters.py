@@ -165,6 +165,7 @@ def _wipe(comment: Comment) -> None:
     comment.author_email = None
     comment.author_website = None
     comment.author_subject = None
+    comment.author_avatar_url = None
     comment.visitor = ERASED
     comment.avatar = ERASED
     comment.edit_token_hash = None

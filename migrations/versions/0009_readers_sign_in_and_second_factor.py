@@ -1,6 +1,6 @@
 """Signed-in readers, who may comment, trust marks, moderators' second factor, staff replies
 
-comments: the SSO subject of a signed-in author, the staff badge, room for an avatar URL;
+comments: the SSO subject of a signed-in author, the staff badge, their picture's URL;
 articles: who may
 comment; readers: the magazine's signed-in readers and the trust moderators give them;
 used_sign_in_tokens: exchanged sign-in tokens, against replays; moderators: display name and
@@ -23,15 +23,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("comments") as batch:
-        batch.add_column(sa.Column("author_subject", sa.String(length=200), nullable=True))
-        batch.add_column(
-            sa.Column("author_staff", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.create_index("ix_comments_author_subject", ["author_subject"])
-        batch.alter_column(
-            "avatar", existing_type=sa.String(length=64), type_=sa.String(length=500)
-        )
+    # Plain ALTER TABLE ... ADD COLUMN, no table copy: the comments table carries indexes on
+    # expressions that a batch copy on SQLite could not reflect and would lose.
+    op.add_column("comments", sa.Column("author_subject", sa.String(length=200), nullable=True))
+    op.add_column(
+        "comments",
+        sa.Column("author_staff", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("comments", sa.Column("author_avatar_url", sa.String(length=500), nullable=True))
+    op.create_index("ix_comments_author_subject", "comments", ["author_subject"])
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("commenting", sa.String(length=20), nullable=True))
     with op.batch_alter_table("moderators") as batch:
@@ -103,10 +103,8 @@ def downgrade() -> None:
         batch.drop_column("display_name")
     with op.batch_alter_table("articles") as batch:
         batch.drop_column("commenting")
-    with op.batch_alter_table("comments") as batch:
-        batch.alter_column(
-            "avatar", existing_type=sa.String(length=500), type_=sa.String(length=64)
-        )
-        batch.drop_index("ix_comments_author_subject")
-        batch.drop_column("author_staff")
-        batch.drop_column("author_subject")
+    op.drop_index("ix_comments_author_subject", table_name="comments")
+    # SQLite drops a column in place (3.35 and later) once no index names it.
+    op.drop_column("comments", "author_avatar_url")
+    op.drop_column("comments", "author_staff")
+    op.drop_column("comments", "author_subject")
