@@ -186,7 +186,7 @@ def test_odd_codes_are_refused_without_error(app: Flask, moderator: FlaskClient,
     enrol(moderator)
     browser = fresh_client(app)
     log_in(browser)
-    assert send_code(browser, code).status_code == 401
+    assert send_code(browser, code).status_code in {400, 401}  # NUL is refused as input
 
 
 def test_the_command_line_resets_a_lost_second_factor(
