@@ -39,6 +39,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
     from engagement.embed.routes import demo_bp as demo_routes
+    from engagement.identity.api import bp as identity_api
     from engagement.moderation import access
     from engagement.moderation.api import bp as moderation_api
     from engagement.moderation.pages import bp as moderation_pages
@@ -62,6 +63,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(openapi.bp)
     app.register_blueprint(articles_api)
     app.register_blueprint(comments_api)
+    app.register_blueprint(identity_api)
     app.register_blueprint(pageviews_api)
     app.register_blueprint(moderation_api)
     app.register_blueprint(moderation_pages)
@@ -95,11 +97,23 @@ def _finish_config(app: Flask) -> None:
         config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
     elif len(config["SECRET_KEY"]) < 16:
         raise ConfigError("ENGAGEMENT_SECRET_KEY must be at least 16 characters")
+    _check_sign_in(config)
     config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
     app.session_interface = LazyCookieSessions()
+
+
+def _check_sign_in(config: Any) -> None:
+    """Sign-in tokens are accepted only with a strong secret and a fixed issuer and audience."""
+    if not (config["SSO_SECRET"] or config["SSO_JWKS_URL"]):
+        return
+    if config["SSO_SECRET"] and len(config["SSO_SECRET"]) < 32:
+        raise ConfigError("ENGAGEMENT_SSO_SECRET must be at least 32 characters")
+    for name in ("SSO_ISSUER", "SSO_AUDIENCE"):
+        if not config[name]:
+            raise ConfigError(f"ENGAGEMENT_{name} is required when sign-in tokens are accepted")
 
 
 def _development_secret(instance: Path) -> str:

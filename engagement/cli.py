@@ -19,7 +19,7 @@ from engagement import config, parsing, startup, tokens
 from engagement import db as database
 from engagement.errors import ApiError
 from engagement.models import ApiToken, Moderator, Role, TokenScope, utcnow
-from engagement.moderation import accounts
+from engagement.moderation import accounts, audit, second_factor
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
 from engagement.portability import commands as portability
@@ -292,6 +292,26 @@ def unlock_moderator(username: str) -> None:
         lambda db, moderator: accounts.unlock(db, actor=Actor.command_line(), moderator=moderator),
     )
     click.echo(f"{username} unlocked" if changed else f"{username} was not locked")
+
+
+@main.command("reset-second-factor")
+@click.argument("username")
+@with_appcontext
+def reset_second_factor(username: str) -> None:
+    """Turn off an account's second factor (a lost phone and lost recovery codes); the
+    account's sessions end, and it sets the factor up again at its next login."""
+    db = database.session()
+    moderator = _moderator(db, username)
+    second_factor.turn_off(db, moderator=moderator)
+    accounts.end_sessions(db, moderator=moderator)
+    audit.record(
+        db,
+        actor=Actor.command_line(),
+        action="moderator.second_factor",
+        after={"username": username, "on": False},
+    )
+    db.commit()
+    click.echo(f"{username}: second factor off")
 
 
 @main.command("list-moderators")

@@ -110,6 +110,23 @@ def _str(raw: str) -> str:
     return raw.strip()
 
 
+def _web_url(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
+def _seconds_up_to(limit: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = _int(raw)
+        if value > limit:
+            raise ValueError(f"expected at most {limit} seconds")
+        return value
+
+    return parse
+
+
 def _rate(raw: str) -> str:
     """A rate limit in the limits notation: ``5 per minute; 30 per hour``."""
     value = raw.strip()
@@ -246,6 +263,75 @@ SETTINGS: tuple[Setting, ...] = (
         _choice("post", "pre", "first-time"),
         "post",
         "Site default moderation mode; an article may override it.",
+    ),
+    Setting(
+        "COMMENTING",
+        _choice("anyone", "signed-in", "subscribers"),
+        "anyone",
+        "Who may comment by default: `anyone`, `signed-in` readers (SSO) or `subscribers`; "
+        "an article may override it.",
+    ),
+    Setting(
+        "SSO_SECRET",
+        _str,
+        "",
+        "Shared secret (at least 32 characters) of HS256 sign-in tokens from the magazine.",
+    ),
+    Setting(
+        "SSO_JWKS_URL",
+        _web_url,
+        "",
+        "The magazine's JWKS URL: public keys of RS256 and ES256 sign-in tokens.",
+    ),
+    Setting("SSO_ISSUER", _str, "", "The `iss` every sign-in token must carry (required for SSO)."),
+    Setting(
+        "SSO_AUDIENCE", _str, "", "The `aud` every sign-in token must carry (required for SSO)."
+    ),
+    Setting(
+        "SSO_LEEWAY_SECONDS",
+        _seconds_up_to(300),
+        30,
+        "Clock skew allowed when checking `exp` and `iat` (at most 300).",
+    ),
+    Setting(
+        "SSO_MAX_TOKEN_SECONDS",
+        _seconds_up_to(3600),
+        600,
+        "Longest lifetime (`exp` minus `iat`) of a sign-in token (at most 3600).",
+    ),
+    Setting(
+        "SSO_JWKS_CACHE_SECONDS", _positive_int, 600, "How long the JWKS is used before refetching."
+    ),
+    Setting(
+        "SSO_JWKS_REFRESH_SECONDS",
+        _int,
+        30,
+        "Least time between two refetches of the JWKS for an unknown `kid`.",
+    ),
+    Setting(
+        "SSO_SESSION_HOURS",
+        _positive_int,
+        12,
+        "How long the widget's reader session, given for a sign-in token, lasts.",
+    ),
+    Setting(
+        "SSO_LOGIN_URL",
+        _web_url,
+        "",
+        "The magazine's login page, linked from the widget where sign-in is required.",
+    ),
+    Setting(
+        "TRUST_AFTER_APPROVED",
+        _int,
+        3,
+        "A verified commenter with this many approved comments (and no rejection in "
+        "TRUST_CLEAN_DAYS) is approved at once, even under `pre` moderation (0: off).",
+    ),
+    Setting(
+        "TRUST_CLEAN_DAYS",
+        _positive_int,
+        90,
+        "Days without a rejected or spam comment that earned trust needs.",
     ),
     Setting(
         "REPORT_THRESHOLD",

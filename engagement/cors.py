@@ -13,7 +13,7 @@ from engagement.origins import is_allowed
 
 CORS_PREFIXES = ("/api/",)
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE"
-ALLOWED_HEADERS = "Content-Type, X-Edit-Token"
+ALLOWED_HEADERS = "Content-Type, X-Edit-Token, Authorization"
 # What the widget reads from responses besides the CORS-safelisted headers.
 EXPOSED_HEADERS = ", ".join(
     [

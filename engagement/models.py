@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     column,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -84,6 +85,21 @@ class TokenScope(enum.StrEnum):
     MODERATION = "moderation"  # the moderation API under /api/v1/moderation
 
 
+class Commenting(enum.StrEnum):
+    """Who may comment on an article."""
+
+    ANYONE = "anyone"
+    SIGNED_IN = "signed-in"  # readers signed in through the magazine (SSO)
+    SUBSCRIBERS = "subscribers"  # signed-in readers with the `subscriber` (or `staff`) role
+
+
+class Trust(enum.StrEnum):
+    """A moderator's mark on a verified commenter."""
+
+    TRUSTED = "trusted"  # approved at once, whatever the moderation mode
+    UNTRUSTED = "untrusted"  # always held for a moderator
+
+
 class BanKind(enum.StrEnum):
     EMAIL = "email"
     VISITOR = "visitor"
@@ -124,6 +140,8 @@ class Article(Base):
     comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
     # None: the site default (ENGAGEMENT_MODERATION) applies.
     moderation: Mapped[ModerationMode | None] = mapped_column(_enum(ModerationMode))
+    # None: the site default (ENGAGEMENT_COMMENTING) applies.
+    commenting: Mapped[Commenting | None] = mapped_column(_enum(Commenting))
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every change that alters what the thread shows; keys the thread answer cache.
@@ -186,8 +204,14 @@ class Comment(Base):
     author_name: Mapped[str | None] = mapped_column(String(100))
     author_email: Mapped[str | None] = mapped_column(String(254))
     author_website: Mapped[str | None] = mapped_column(String(500))
+    # The magazine's reader id of a signed-in (SSO) author; None for guests and staff replies.
+    author_subject: Mapped[str | None] = mapped_column(String(200))
+    # Written by the newsroom: a signed-in reader with the `staff` role, or a moderator's reply.
+    author_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Hash of the normalized email (or of the visitor) for a locally generated avatar.
     avatar: Mapped[str] = mapped_column(String(64))
+    # The https picture the magazine gave a signed-in author, shown instead of ``avatar``.
+    author_avatar_url: Mapped[str | None] = mapped_column(String(500))
     # Stable per-poster hash (not rotated): likes, duplicate detection, bans, author history.
     visitor: Mapped[str] = mapped_column(String(64))
     edit_token_hash: Mapped[str | None] = mapped_column(String(64))
@@ -221,6 +245,7 @@ class Comment(Base):
         ),
         Index("ix_comments_visitor", "visitor"),
         Index("ix_comments_author_email", "author_email"),
+        Index("ix_comments_author_subject", "author_subject"),
         Index("ix_comments_text_digest_created_at", "text_digest", "created_at"),
     )
 
@@ -317,6 +342,70 @@ class Moderator(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The name the moderator's replies appear under (the username when empty).
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    # Base32 TOTP secret; set at enrolment, in force once ``totp_enabled_at`` is set.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The last time step a code was accepted for: a code works once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for a moderator's TOTP code; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("moderators.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_recovery_codes_moderator_id", "moderator_id"),)
+
+
+class SiteSetting(Base):
+    """A setting admins change from the moderation pages (not the environment)."""
+
+    __tablename__ = "site_settings"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Reader(Base):
+    """A reader the magazine signed in (SSO), by their subject: name, roles, trust."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    # The name case-folded: a guest may not post under it.
+    name_key: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    trust: Mapped[Trust | None] = mapped_column(_enum(Trust))
+    trust_set_by: Mapped[str | None] = mapped_column(String(120))
+    trust_set_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (Index("ix_readers_name_key", "name_key"),)
+
+
+class UsedSignInToken(Base):
+    """A sign-in token already exchanged, kept until it expires, so it cannot be replayed."""
+
+    __tablename__ = "used_sign_in_tokens"
+
+    # SHA-256 of the token's issuer and ``jti``.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_used_sign_in_tokens_expires_at", "expires_at"),)
 
 
 class ApiToken(Base):

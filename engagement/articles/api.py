@@ -23,7 +23,7 @@ from engagement.http import (
     validated,
 )
 from engagement.models import Article as ArticleRow
-from engagement.models import ModerationMode, TokenScope
+from engagement.models import Commenting, ModerationMode, TokenScope
 from engagement.moderation import service as moderation
 from engagement.moderation.audit import Actor
 from engagement.parsing import fits, url_fits
@@ -46,6 +46,16 @@ class Article(BaseModel):
     views: int
     open: bool = Field(description="Whether the thread accepts new comments.")
     moderation: ModerationMode = Field(description="The moderation mode that applies.")
+    commenting: Commenting = Field(
+        description="Who may comment: anyone, signed-in readers, or subscribers."
+    )
+    login_url: str | None = Field(
+        description="The magazine's login page (ENGAGEMENT_SSO_LOGIN_URL), for guests who "
+        "must sign in to comment."
+    )
+    edit_window_minutes: int = Field(
+        description="Minutes an author may edit or delete their comment after posting it."
+    )
 
 
 class CounterPair(BaseModel):
@@ -69,6 +79,9 @@ class ArticleIn(BaseModel):
     published_at: AwareDatetime | None = None
     open: bool | None = None
     moderation: ModerationMode | None = None
+    commenting: Commenting | None = Field(
+        default=None, description="Who may comment here; null: the site default."
+    )
 
 
 @bp.get("/counters")
@@ -204,5 +217,9 @@ def put(key: str) -> ResponseReturnValue:
         moderation.set_article_open(db, actor=actor, article=article, open=data.open)
     if "moderation" in fields:
         moderation.set_article_mode(db, actor=actor, article=article, mode=data.moderation)
+    if "commenting" in fields:
+        moderation.set_article_commenting(
+            db, actor=actor, article=article, commenting=data.commenting
+        )
     db.commit()
     return jsonify(service.as_json(article)), 201 if created else 200

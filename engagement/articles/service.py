@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engagement import db as database
 from engagement.db import RawConnection
 from engagement.errors import ApiError
-from engagement.models import Article, ModerationMode, utcnow
+from engagement.models import Article, Commenting, ModerationMode, utcnow
 
 _UNSET: Any = object()
 
@@ -31,6 +31,7 @@ class ArticleRow:
     published_at: datetime | None
     comments_open: bool
     moderation: ModerationMode | None
+    commenting: Commenting | None
     view_count: int
     comment_count: int
     thread_version: int
@@ -108,6 +109,7 @@ def put(
     published_at: datetime | None = _UNSET,
     comments_open: bool | None = None,
     moderation: ModerationMode | None = _UNSET,
+    commenting: Commenting | None = _UNSET,
 ) -> tuple[Article, bool]:
     """Register or update an article; returns it and whether it was created."""
     existing = get(db, key=key)
@@ -122,6 +124,8 @@ def put(
         article.comments_open = comments_open
     if moderation is not _UNSET:
         article.moderation = moderation
+    if commenting is not _UNSET:
+        article.commenting = commenting
     bump_thread(db, article_id=article.id)
     db.flush()
     return article, existing is None
@@ -146,6 +150,11 @@ def is_open(article: Article | ArticleRow, *, now: datetime | None = None) -> bo
 def moderation_mode(article: Article | ArticleRow) -> ModerationMode:
     """The mode that applies to the article: its own override, else the site default."""
     return article.moderation or ModerationMode(current_app.config["MODERATION"])
+
+
+def commenting(article: Article | ArticleRow) -> Commenting:
+    """Who may comment on the article: its own rule, else the site default."""
+    return article.commenting or Commenting(current_app.config["COMMENTING"])
 
 
 def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -174,4 +183,7 @@ def as_json(article: Article | ArticleRow) -> dict[str, Any]:
         "views": article.view_count,
         "open": is_open(article),
         "moderation": moderation_mode(article).value,
+        "commenting": commenting(article).value,
+        "login_url": current_app.config["SSO_LOGIN_URL"] or None,
+        "edit_window_minutes": current_app.config["COMMENT_EDIT_WINDOW_MINUTES"],
     }

@@ -19,6 +19,7 @@ from engagement.articles.api import Article as ArticleOut
 from engagement.comments import cache, inputs, service, threads
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, etag_for, json_body
+from engagement.identity import sessions
 from engagement.models import Comment as CommentRow
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import visitors
@@ -38,7 +39,18 @@ class Comment(BaseModel):
     html: str = Field(description="The sanitized rendering of the Markdown text.")
     author_name: str | None = Field(description="Plain text: escape it when showing it.")
     author_website: str | None = Field(description="An http or https URL, plain text.")
-    avatar: str | None = Field(description="A hash to draw an avatar from; null on placeholders.")
+    author_verified: bool = Field(
+        description="Written by a reader the magazine signed in (the name is theirs)."
+    )
+    author_staff: bool = Field(description="Written by the newsroom: show a staff badge.")
+    author_id: str | None = Field(
+        description="The signed-in author's public id (as `reader.id` of POST /api/v1/sso/session)"
+        ", so the widget knows its reader's own comments; null for guests."
+    )
+    avatar: str | None = Field(
+        description="A hash to draw an avatar from, or an https picture URL of a signed-in "
+        "reader; null on placeholders."
+    )
     likes: int
     status: str = Field(
         description="approved (or pending in a 202 answer); `deleted` on a placeholder."
@@ -196,6 +208,7 @@ def _draft(db: Session, key: str, new: inputs.NewComment, body: dict[str, Any]) 
         visitor=visitors.stable_visitor(),
         address=ratelimit.client_address(),
         honeypot=spam.honeypot_value(body),
+        reader=sessions.current(),
     )
 
 
@@ -213,8 +226,15 @@ def create(key: str) -> ResponseReturnValue:
         `url` (the widget's hidden trap for bots), which people leave empty. A comment the
         spam screening holds or files away is answered like any comment waiting for moderation.
         403 `banned` for a banned poster; 429 `rate_limited` beyond ENGAGEMENT_LIMIT_COMMENTS.
+        A signed-in reader sends their session (POST /api/v1/sso/session) as
+        `Authorization: Bearer` and posts under the magazine's name for them (the author
+        fields are not used); 401 `sign_in_required` for a guest where the article needs
+        sign-in, 403 `subscribers_only` for a non-subscriber where it needs a subscriber,
+        409 `name_reserved` for a guest who uses a signed-in reader's name.
       parameters:
         - {name: key, in: path, required: true, schema: {type: string}}
+        - {name: Authorization, in: header, required: false, schema: {type: string},
+           description: "`Bearer <reader session>` for a signed-in reader."}
       requestBody:
         required: true
         content:
@@ -232,8 +252,10 @@ def create(key: str) -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/CommentCreated"}
         400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
+        409: {$ref: "#/components/responses/Error"}
         413: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
         429: {$ref: "#/components/responses/Error"}
@@ -277,13 +299,16 @@ def edit(comment_id: str) -> ResponseReturnValue:
     """The author edits their comment.
     ---
     patch:
-      summary: Edit one's own comment (X-Edit-Token)
+      summary: Edit one's own comment (X-Edit-Token, or the author's reader session)
       description: >
         Re-renders the text and sets `edited_at`. Under pre-moderation the comment waits for a
-        moderator again.
+        moderator again. A signed-in author may send their reader session instead of the edit
+        secret, from any device.
       parameters:
         - {name: comment_id, in: path, required: true, schema: {type: integer}}
-        - {name: X-Edit-Token, in: header, required: true, schema: {type: string}}
+        - {name: X-Edit-Token, in: header, required: false, schema: {type: string}}
+        - {name: Authorization, in: header, required: false, schema: {type: string},
+           description: "`Bearer <reader session>` of the comment's signed-in author."}
       requestBody:
         required: true
         content:
@@ -296,6 +321,7 @@ def edit(comment_id: str) -> ResponseReturnValue:
             application/json:
               schema: {$ref: "#/components/schemas/CommentEdited"}
         400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
         415: {$ref: "#/components/responses/Error"}
@@ -305,7 +331,12 @@ def edit(comment_id: str) -> ResponseReturnValue:
     comment = _comment(db, comment_id)
     token = request.headers.get("X-Edit-Token")
     service.edit_by_author(
-        db, comment=comment, token=token, text=text, address=ratelimit.client_address()
+        db,
+        comment=comment,
+        token=token,
+        text=text,
+        address=ratelimit.client_address(),
+        reader=sessions.current(),
     )
     db.commit()
     response = jsonify(comment=service.author_json(comment))
@@ -318,19 +349,27 @@ def delete(comment_id: str) -> ResponseReturnValue:
     """The author deletes their comment.
     ---
     delete:
-      summary: Delete one's own comment (X-Edit-Token)
+      summary: Delete one's own comment (X-Edit-Token, or the author's reader session)
       description: A comment with replies leaves a placeholder so the thread keeps its shape.
       parameters:
         - {name: comment_id, in: path, required: true, schema: {type: integer}}
-        - {name: X-Edit-Token, in: header, required: true, schema: {type: string}}
+        - {name: X-Edit-Token, in: header, required: false, schema: {type: string}}
+        - {name: Authorization, in: header, required: false, schema: {type: string},
+           description: "`Bearer <reader session>` of the comment's signed-in author."}
       responses:
         204: {description: Deleted.}
+        401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     db = database.session()
     comment = _comment(db, comment_id)
-    service.delete_by_author(db, comment=comment, token=request.headers.get("X-Edit-Token"))
+    service.delete_by_author(
+        db,
+        comment=comment,
+        token=request.headers.get("X-Edit-Token"),
+        reader=sessions.current(),
+    )
     db.commit()
     return Response(status=204)
 

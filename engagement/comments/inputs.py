@@ -105,7 +105,7 @@ def comment_text(raw: str, *, max_length: int, field: str = "text") -> str:
     return text
 
 
-def _line(raw: str | None, field: str, limit: int) -> str | None:
+def one_line(raw: str | None, field: str, limit: int) -> str | None:
     """A one-line field: NFC, inner whitespace collapsed, empty as None."""
     if raw is None:
         return None
@@ -120,7 +120,7 @@ def _line(raw: str | None, field: str, limit: int) -> str | None:
 
 def email(raw: str | None) -> str | None:
     """A plausible email address, lower-cased, or None when not given."""
-    value = _line(raw, "author_email", EMAIL_MAX)
+    value = one_line(raw, "author_email", EMAIL_MAX)
     if value is None:
         return None
     if not _EMAIL.fullmatch(value):
@@ -130,7 +130,7 @@ def email(raw: str | None) -> str | None:
 
 def website(raw: str | None) -> str | None:
     """An absolute http or https URL, or None when not given."""
-    value = _line(raw, "author_website", WEBSITE_MAX)
+    value = one_line(raw, "author_website", WEBSITE_MAX)
     if value is None:
         return None
     try:
@@ -149,7 +149,7 @@ def new_comment(data: dict[str, Any], *, max_length: int) -> NewComment:
     parsed = validated(CommentIn, data)
     return NewComment(
         text=comment_text(parsed.text, max_length=max_length),
-        author_name=_line(parsed.author_name, "author_name", NAME_MAX),
+        author_name=one_line(parsed.author_name, "author_name", NAME_MAX),
         author_email=email(parsed.author_email),
         author_website=website(parsed.author_website),
         parent_id=parsed.parent_id,
@@ -164,5 +164,5 @@ def edited_text(data: dict[str, Any], *, max_length: int) -> str:
 def report(data: dict[str, Any]) -> ReportIn:
     """A report's reason and optional note."""
     parsed = validated(ReportIn, data)
-    note = _line(parsed.note, "note", NOTE_MAX)
+    note = one_line(parsed.note, "note", NOTE_MAX)
     return parsed.model_copy(update={"note": note})

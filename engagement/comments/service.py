@@ -30,15 +30,19 @@ from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.comments.inputs import MAX_ID, NewComment
 from engagement.errors import ApiError
+from engagement.identity import readers
+from engagement.identity.sessions import ReaderSession, reader_id
 from engagement.keyed import site_hash
 from engagement.models import (
     Article,
     Comment,
+    Commenting,
     CommentLike,
     CommentStatus,
     ModerationMode,
     Report,
     ReportReason,
+    Trust,
     utcnow,
 )
 
@@ -72,9 +76,14 @@ def get_visible(db: Session, *, comment_id: int) -> Comment:
     return comment
 
 
-def avatar_for(*, email: str | None, visitor: str) -> str:
+def avatar_for(*, email: str | None, visitor: str, subject: str | None = None) -> str:
     """The avatar hash: keyed, so it cannot be matched against public avatar services."""
-    source = f"email:{email}" if email else f"visitor:{visitor}"
+    if email:
+        source = f"email:{email}"
+    elif subject:
+        source = f"reader:{subject}"
+    else:
+        source = f"visitor:{visitor}"
     return site_hash(source, person=b"avatar")
 
 
@@ -90,7 +99,10 @@ def as_json(comment: Comment) -> dict[str, Any]:
         "html": comment.html,
         "author_name": comment.author_name,
         "author_website": comment.author_website,
-        "avatar": comment.avatar,
+        "author_verified": comment.author_subject is not None,
+        "author_staff": comment.author_staff,
+        "author_id": reader_id(comment.author_subject) if comment.author_subject else None,
+        "avatar": comment.author_avatar_url or comment.avatar,
         "likes": comment.likes,
         "status": comment.status.value,
         "pinned": comment.pinned,
@@ -120,40 +132,78 @@ def filed_by_screening(comment: Comment) -> bool:
 # --- posting ---------------------------------------------------------------------------------
 
 
-_APPROVED_BY_EMAIL = (
+_APPROVED_BY_SUBJECT = (
     select(Comment.id)
-    .where(Comment.author_email == bindparam("who"), Comment.status == CommentStatus.APPROVED)
-    .limit(1)
-)
-_APPROVED_BY_VISITOR = (
-    select(Comment.id)
-    .where(Comment.visitor == bindparam("who"), Comment.status == CommentStatus.APPROVED)
+    .where(Comment.author_subject == bindparam("who"), Comment.status == CommentStatus.APPROVED)
     .limit(1)
 )
 
 
-def has_approved_comment(db: Session, *, email: str | None, visitor: str) -> bool:
-    """Whether this commenter (by email if given, else by visitor hash) was approved before."""
-    query = _APPROVED_BY_EMAIL if email else _APPROVED_BY_VISITOR
-    return db.scalar(query, {"who": email or visitor}) is not None
+def has_approved_comment(db: Session, *, subject: str) -> bool:
+    """Whether this signed-in reader had a comment approved before."""
+    return db.scalar(_APPROVED_BY_SUBJECT, {"who": subject}) is not None
 
 
 def initial_status(
-    db: Session, *, article: Article, new: NewComment, visitor: str, screening: spam.Screening
+    db: Session,
+    *,
+    article: Article,
+    reader: ReaderSession | None,
+    screening: spam.Screening,
+    now: datetime | None = None,
 ) -> CommentStatus:
-    """The status a new comment starts with: the one place that decides who is seen at once."""
+    """The status a new comment starts with: the one place that decides who is seen at once.
+
+    Trust goes to verified identities only (the rules: ``identity/readers.py``); a guest's
+    typed email proves nothing, so under first-time moderation every guest waits.
+    """
     if screening.verdict is spam.Verdict.SPAM:
         return CommentStatus.SPAM
     if screening.verdict is spam.Verdict.PENDING:
         return CommentStatus.PENDING
+    record = readers.get(db, subject=reader.subject) if reader is not None else None
+    if record is not None and record.trust is Trust.UNTRUSTED:
+        return CommentStatus.PENDING
     mode = articles.moderation_mode(article)
     if mode is ModerationMode.POST:
         return CommentStatus.APPROVED
-    if mode is ModerationMode.PRE:
+    if reader is None:
         return CommentStatus.PENDING
-    if has_approved_comment(db, email=new.author_email, visitor=visitor):
+    config = current_app.config
+    if (
+        reader.staff
+        or (record is not None and record.trust is Trust.TRUSTED)
+        or readers.is_regular(
+            db,
+            subject=reader.subject,
+            after=config["TRUST_AFTER_APPROVED"],
+            clean_days=config["TRUST_CLEAN_DAYS"],
+            now=now,
+        )
+    ):
+        return CommentStatus.APPROVED
+    if mode is ModerationMode.FIRST_TIME and has_approved_comment(db, subject=reader.subject):
         return CommentStatus.APPROVED
     return CommentStatus.PENDING
+
+
+def check_may_comment(article: Article, *, reader: ReaderSession | None) -> None:
+    """Refuse a reader the article's rule does not let comment: 401 for a guest who must
+    sign in, 403 for a signed-in reader who is not a subscriber."""
+    rule = articles.commenting(article)
+    if rule is Commenting.ANYONE:
+        return
+    if reader is None:
+        message = (
+            "Sign in to comment on this article."
+            if rule is Commenting.SIGNED_IN
+            else "Only subscribers can comment on this article: sign in."
+        )
+        raise ApiError(401, "sign_in_required", message, None)
+    if rule is Commenting.SUBSCRIBERS and not reader.subscriber:
+        raise ApiError(
+            403, "subscribers_only", "Only subscribers can comment on this article.", None
+        )
 
 
 def _parent(db: Session, *, article: Article, parent_id: int) -> Comment:
@@ -177,23 +227,39 @@ def prepare(
     visitor: str,
     address: str | None = None,
     honeypot: str | None = None,
+    reader: ReaderSession | None = None,
     now: datetime | None = None,
 ) -> Draft:
     """Check and screen a comment or reply, reading only; ``save`` stores it.
 
     ``address`` (the client's IP, for network bans) and ``honeypot`` (the hidden form field's
-    value) feed the spam screening; a banned poster is refused with 403 ``banned``.
+    value) feed the spam screening; a banned poster is refused with 403 ``banned``. A signed-in
+    ``reader`` posts under the name the magazine gave them (the name, email and website in
+    ``new`` are not used); a guest may not use a signed-in reader's name.
     """
     if not articles.is_open(article, now=now):
         raise ApiError(403, "thread_closed", "This thread is closed to new comments.", None)
+    check_may_comment(article, reader=reader)
     if new.parent_id is not None:
         _parent(db, article=article, parent_id=new.parent_id)
+    if reader is None:
+        readers.check_guest_name(db, name=new.author_name)
+        name, email, website, subject = (
+            new.author_name,
+            new.author_email,
+            new.author_website,
+            None,
+        )
+    else:
+        record = readers.get(db, subject=reader.subject)
+        name, email, website = reader.name, record.email if record else None, None
+        subject = reader.subject
     post = spam.Post(
         text=new.text,
         visitor=visitor,
-        author_name=new.author_name,
-        author_email=new.author_email,
-        author_website=new.author_website,
+        author_name=name,
+        author_email=email,
+        author_website=website,
         address=address,
         honeypot=honeypot,
     )
@@ -202,14 +268,17 @@ def prepare(
     comment = Comment(
         article_id=article.id,
         parent_id=new.parent_id,
-        status=initial_status(db, article=article, new=new, visitor=visitor, screening=screening),
+        status=initial_status(db, article=article, reader=reader, screening=screening, now=now),
         spam_reasons=screening.reasons,
         text=new.text,
         html=new.html,
-        author_name=new.author_name,
-        author_email=new.author_email,
-        author_website=new.author_website,
-        avatar=avatar_for(email=new.author_email, visitor=visitor),
+        author_name=name,
+        author_email=email,
+        author_website=website,
+        author_subject=subject,
+        author_staff=reader is not None and reader.staff,
+        avatar=avatar_for(email=email, visitor=visitor, subject=subject),
+        author_avatar_url=reader.avatar if reader is not None else None,
         visitor=visitor,
         edit_token_hash=_token_hash(token),
         likes=0,
@@ -227,6 +296,39 @@ def save(db: Session, draft: Draft) -> Draft:
     if comment.visible:
         articles.bump_thread(db, article_id=comment.article_id, count_delta=1)
     return draft
+
+
+def staff_reply(db: Session, *, parent: Comment, text: str, name: str, author: str) -> Comment:
+    """Store the newsroom's reply to a visible comment: approved, with the staff badge.
+
+    ``author`` (the moderator's or token's name) keys the reply's avatar and visitor hash, so
+    the newsroom's replies look alike and are never taken for a reader's.
+    """
+    if not parent.visible:
+        raise ApiError(
+            400, "invalid_parent", "The comment replied to can no longer be answered.", "parent_id"
+        )
+    article = db.get(Article, parent.article_id)
+    assert article is not None
+    if not articles.is_open(article):
+        raise ApiError(403, "thread_closed", "This thread is closed to new comments.", None)
+    staff = site_hash(f"staff:{author}", person=b"visitor")
+    comment = Comment(
+        article_id=parent.article_id,
+        parent_id=parent.id,
+        status=CommentStatus.APPROVED,
+        text=text,
+        html=sanitize.render(text),
+        author_name=name,
+        author_staff=True,
+        avatar=avatar_for(email=None, visitor=staff),
+        visitor=staff,
+        likes=0,
+        pinned=False,
+        created_at=utcnow(),
+        moderated_at=utcnow(),
+    )
+    return save(db, Draft(comment=comment, edit_token="")).comment
 
 
 # --- changes to what a thread shows (also the moderation verbs) ------------------------------
@@ -303,12 +405,30 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def check_author(comment: Comment, *, token: str | None, now: datetime | None = None) -> None:
-    """Refuse unless ``token`` is this comment's edit secret and its window is still open."""
+def is_own(comment: Comment, reader: ReaderSession | None) -> bool:
+    """Whether the signed-in reader wrote this comment."""
+    return (
+        reader is not None
+        and comment.author_subject is not None
+        and hmac.compare_digest(comment.author_subject.encode(), reader.subject.encode())
+    )
+
+
+def check_author(
+    comment: Comment,
+    *,
+    token: str | None,
+    reader: ReaderSession | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Refuse unless the request comes from the comment's author (its edit secret, or the
+    signed-in reader who wrote it, on any device) and the edit window is still open."""
     if comment.deleted_at is not None:
         raise ApiError(404, "comment_not_found", f"No comment with id {comment.id}.", "id")
     stored = comment.edit_token_hash
-    if not token or stored is None or not hmac.compare_digest(_token_hash(token), stored):
+    if is_own(comment, reader):
+        pass
+    elif not token or stored is None or not hmac.compare_digest(_token_hash(token), stored):
         raise ApiError(
             403, "invalid_edit_token", "Only the comment's author can change it.", "X-Edit-Token"
         )
@@ -331,11 +451,12 @@ def edit_by_author(
     token: str | None,
     text: str,
     address: str | None = None,
+    reader: ReaderSession | None = None,
     now: datetime | None = None,
 ) -> None:
     """The author's edit, screened like a new comment; under pre-moderation it goes back to
     the queue. An edit can hold or file away a visible comment, never release a held one."""
-    check_author(comment, token=token, now=now)
+    check_author(comment, token=token, reader=reader, now=now)
     article = db.get(Article, comment.article_id)
     assert article is not None
     post = spam.Post(
@@ -365,10 +486,15 @@ def edit_by_author(
 
 
 def delete_by_author(
-    db: Session, *, comment: Comment, token: str | None, now: datetime | None = None
+    db: Session,
+    *,
+    comment: Comment,
+    token: str | None,
+    reader: ReaderSession | None = None,
+    now: datetime | None = None,
 ) -> None:
     """The author's delete."""
-    check_author(comment, token=token, now=now)
+    check_author(comment, token=token, reader=reader, now=now)
     delete(db, comment=comment, now=now)
 
 

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session, aliased
 from engagement import db as database
 from engagement.articles.service import ArticleRow
 from engagement.errors import ApiError
-from engagement.models import Article, Comment, CommentStatus, ModerationMode
+from engagement.identity.sessions import reader_id
+from engagement.models import Article, Comment, Commenting, CommentStatus, ModerationMode
 from engagement.parsing import column_max
 
 SORTS = ("oldest", "newest", "top")
@@ -79,6 +80,7 @@ def thread_article(*, key: str) -> ArticleRow | None:
     values["published_at"] = _aware(values["published_at"])
     values["comments_open"] = bool(values["comments_open"])
     values["moderation"] = ModerationMode(values["moderation"]) if values["moderation"] else None
+    values["commenting"] = Commenting(values["commenting"]) if values["commenting"] else None
     return ArticleRow(**values)
 
 
@@ -99,6 +101,9 @@ _THREAD_COLUMNS = (
     Comment.html,
     Comment.author_name,
     Comment.author_website,
+    Comment.author_subject,
+    Comment.author_staff,
+    Comment.author_avatar_url,
     Comment.avatar,
     Comment.likes,
     Comment.pinned,
@@ -281,8 +286,8 @@ class _Entry:
 
 
 def _entry(row: ThreadRow) -> _Entry:
-    (id_, parent_id, status, deleted_at, html, name, website, avatar, likes, pinned, created_at,
-     edited_at) = row  # fmt: skip
+    (id_, parent_id, status, deleted_at, html, name, website, subject, staff, picture, avatar,
+     likes, pinned, created_at, edited_at) = row  # fmt: skip
     visible = status is CommentStatus.APPROVED and deleted_at is None
     node: dict[str, Any] = {
         "id": id_,
@@ -290,7 +295,10 @@ def _entry(row: ThreadRow) -> _Entry:
         "html": html,
         "author_name": name,
         "author_website": website,
-        "avatar": avatar,
+        "author_verified": subject is not None,
+        "author_staff": staff,
+        "author_id": reader_id(subject) if subject is not None else None,
+        "avatar": picture or avatar,
         "likes": likes,
         "status": status.value,
         "pinned": pinned,
@@ -305,6 +313,9 @@ def _entry(row: ThreadRow) -> _Entry:
             html="",
             author_name=None,
             author_website=None,
+            author_verified=False,
+            author_staff=False,
+            author_id=None,
             avatar=None,
             likes=0,
             status=PLACEHOLDER_STATUS,

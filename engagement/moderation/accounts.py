@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -202,6 +202,9 @@ def authenticate(
 ) -> Moderator:
     """The account if the password is right and the account usable; else ``LoginRefused``.
 
+    For an account with a second factor the login is not complete yet: the caller asks for a
+    code and calls ``succeed`` (or ``register_failure``).
+
     ``max_failures`` wrong passwords in a row lock the account for ``lockout``; while it is
     locked even the right password is refused, so guessing gains nothing.
     """
@@ -213,25 +216,44 @@ def authenticate(
     if is_locked(moderator, now=now):
         raise LoginRefused(locked=True)
     if not check_password_hash(moderator.password_hash, password) or not moderator.active:
-        failures = db.scalar(
+        register_failure(
+            db, moderator=moderator, max_failures=max_failures, lockout=lockout, now=now
+        )
+    if moderator.totp_enabled_at is not None:
+        # Half-way: failures keep counting until the second factor is right, so knowing the
+        # password gives no fresh supply of code guesses.
+        return moderator
+    succeed(db, moderator=moderator, now=now)
+    return moderator
+
+
+def register_failure(
+    db: Session, *, moderator: Moderator, max_failures: int, lockout: timedelta, now: datetime
+) -> NoReturn:
+    """Count a failed attempt (wrong password or second factor); lock the account at
+    ``max_failures``; always raises ``LoginRefused``."""
+    failures = db.scalar(
+        update(Moderator)
+        .where(Moderator.id == moderator.id)
+        .values(failed_logins=Moderator.failed_logins + 1)
+        .returning(Moderator.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    locked = failures is not None and failures >= max_failures
+    if locked:
+        db.execute(
             update(Moderator)
             .where(Moderator.id == moderator.id)
-            .values(failed_logins=Moderator.failed_logins + 1)
-            .returning(Moderator.failed_logins)
+            .values(failed_logins=0, locked_until=now + lockout)
             .execution_options(synchronize_session=False)
         )
-        locked = failures is not None and failures >= max_failures
-        if locked:
-            db.execute(
-                update(Moderator)
-                .where(Moderator.id == moderator.id)
-                .values(failed_logins=0, locked_until=now + lockout)
-                .execution_options(synchronize_session=False)
-            )
-        db.refresh(moderator)
-        raise LoginRefused(locked=locked)
+    db.refresh(moderator)
+    raise LoginRefused(locked=locked)
+
+
+def succeed(db: Session, *, moderator: Moderator, now: datetime) -> None:
+    """A complete login: the failure count starts again."""
     moderator.failed_logins = 0
     moderator.locked_until = None
     moderator.last_login_at = now
     db.flush()
-    return moderator

@@ -13,15 +13,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from engagement import db as database
 from engagement import openapi, parsing, tokens
 from engagement.abuse import bans
+from engagement.comments import inputs as comment_inputs
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, json_body, validated
+from engagement.identity import readers
 from engagement.models import (
     Ban,
     BanKind,
     Comment,
+    Commenting,
     ModerationAction,
     ModerationMode,
+    Reader,
     TokenScope,
+    Trust,
 )
 from engagement.moderation import audit, service
 from engagement.moderation.audit import Actor
@@ -95,6 +100,9 @@ class ModeratedComment(BaseModel):
     author_name: str | None
     author_email: str | None
     author_website: str | None
+    author_subject: str | None = Field(description="The signed-in author's reader id, or null.")
+    author_staff: bool = Field(description="Written by the newsroom.")
+    author_trust: Trust | None = Field(description="A moderator's mark on the signed-in author.")
     likes: int
     spam_reasons: list[str]
     created_at: datetime
@@ -146,6 +154,9 @@ class ArticleModerationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     moderation: ModerationMode | None = None
+    commenting: Commenting | None = Field(
+        default=None, description="Who may comment here; null: the site default."
+    )
     open: bool | None = None
     reason: str | None = Field(default=None, max_length=service.MAX_REASON)
 
@@ -183,6 +194,9 @@ def item_json(item: service.QueueItem) -> dict[str, Any]:
         "author_name": comment.author_name,
         "author_email": comment.author_email,
         "author_website": comment.author_website,
+        "author_subject": comment.author_subject,
+        "author_staff": comment.author_staff,
+        "author_trust": item.reader.trust.value if item.reader and item.reader.trust else None,
         "likes": comment.likes,
         "spam_reasons": comment.spam_reasons or [],
         "created_at": comment.created_at.isoformat(),
@@ -322,6 +336,60 @@ def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
     return jsonify(item_json(service.item_for(db, comment=comment)))
 
 
+@openapi.schema
+class StaffReplyIn(BaseModel):
+    """The newsroom's answer to a reader's comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    author_name: str = Field(
+        min_length=1, max_length=100, description="Shown with the staff badge, e.g. 'The Editors'."
+    )
+
+
+@bp.post("/comments/<comment_id>/replies")
+def staff_reply(comment_id: str) -> ResponseReturnValue:
+    """Reply to a comment as the newsroom.
+    ---
+    post:
+      summary: Reply to a comment as the newsroom (staff badge, visible at once)
+      security: [{bearer: []}]
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/StaffReplyIn"}
+      responses:
+        201:
+          description: The reply.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ModeratedComment"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(StaffReplyIn, json_body())
+    text = comment_inputs.comment_text(
+        data.text, max_length=current_app.config["COMMENT_MAX_LENGTH"]
+    )
+    name = comment_inputs.one_line(data.author_name, "author_name", comment_inputs.NAME_MAX)
+    if name is None:
+        raise invalid("author_name", "author_name: give the name the reply appears under.")
+    db = database.session()
+    ident = parsing.row_id(comment_id, field="id", column=Comment.id)
+    parent = service.get_comment(db, comment_id=ident)
+    if parent is None:
+        raise ApiError(404, "comment_not_found", f"No comment with id {ident}.", "id")
+    reply = service.staff_reply(db, actor=_actor(), parent=parent, text=text, name=name)
+    db.commit()
+    return jsonify(item_json(service.item_for(db, comment=reply))), 201
+
+
 @bp.post("/comments/bulk")
 def bulk() -> ResponseReturnValue:
     """One action on many comments, all or nothing.
@@ -360,10 +428,10 @@ def bulk() -> ResponseReturnValue:
 
 @bp.patch("/articles/<key>")
 def article(key: str) -> ResponseReturnValue:
-    """Override an article's moderation mode, or close or open its thread.
+    """Override an article's moderation mode or who may comment, or close or open its thread.
     ---
     patch:
-      summary: Set an article's moderation mode, or close or open its thread
+      summary: Set an article's moderation mode or who may comment; close or open its thread
       security: [{bearer: []}]
       parameters:
         - {name: key, in: path, required: true, schema: {type: string}}
@@ -390,6 +458,10 @@ def article(key: str) -> ResponseReturnValue:
     if "moderation" in data.model_fields_set:
         service.set_article_mode(
             db, actor=_actor(), article=found, mode=data.moderation, reason=data.reason
+        )
+    if "commenting" in data.model_fields_set:
+        service.set_article_commenting(
+            db, actor=_actor(), article=found, commenting=data.commenting, reason=data.reason
         )
     if data.open is not None:
         service.set_article_open(
@@ -558,10 +630,16 @@ def ban_lift(ban_id: str) -> ResponseReturnValue:
 
 @openapi.schema
 class CommenterIn(BaseModel):
+    """The commenter, by email address or by SSO subject: exactly one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, fits(Comment.author_email, min_length=1)] = Field(
-        description="Matched case-insensitively."
+    email: Annotated[str, fits(Comment.author_email, min_length=1)] | None = Field(
+        default=None, description="Matched case-insensitively."
+    )
+    subject: Annotated[str, fits(Reader.subject, min_length=1)] | None = Field(
+        default=None,
+        description="A signed-in reader's id at the magazine (the sign-in token's `sub`).",
     )
 
 
@@ -591,7 +669,11 @@ class CommenterOut(BaseModel):
     format: Literal["engagement-commenter"]
     version: int
     exported_at: datetime
-    email: str
+    email: str | None
+    subject: str | None
+    reader: dict[str, Any] | None = Field(
+        description="The signed-in reader's record (name, email, staff, trust), by subject."
+    )
     comments: list[CommenterComment]
     bans: list[BanOut]
 
@@ -602,10 +684,15 @@ class ErasureOut(BaseModel):
     bans_kept: int = Field(description="Active bans of the address, which erasing keeps.")
 
 
-def _commenter_email() -> str:
+def _commenter() -> tuple[str | None, str | None]:
+    """(normalized email, subject) from the body, exactly one given; or a 400."""
     data = validated(CommenterIn, json_body())
+    if (data.email is None) == (data.subject is None):
+        raise invalid("email", "Name the commenter by email or by subject (one of the two).")
+    if data.subject is not None:
+        return None, data.subject
     try:
-        return commenters.normalized(data.email)
+        return commenters.normalized(data.email or ""), None
     except commenters.NotAnEmail:
         raise invalid("email", "email: not an email address.") from None
 
@@ -615,7 +702,7 @@ def commenter_export() -> ResponseReturnValue:
     """Everything held about a commenter.
     ---
     post:
-      summary: Export a commenter's comments and bans, by email address
+      summary: Export a commenter's comments and bans, by email address or SSO subject
       security: [{bearer: []}]
       requestBody:
         required: true
@@ -632,7 +719,8 @@ def commenter_export() -> ResponseReturnValue:
         401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
     """
-    return jsonify(commenters.export(database.session(), email=_commenter_email()))
+    email, subject = _commenter()
+    return jsonify(commenters.export(database.session(), email=email, subject=subject))
 
 
 @bp.post("/commenters/erase")
@@ -640,7 +728,7 @@ def commenter_erase() -> ResponseReturnValue:
     """Erase a commenter's personal data.
     ---
     post:
-      summary: Delete a commenter's comments and wipe their personal data, by email address
+      summary: Delete a commenter's comments and wipe their personal data, by email or subject
       description: >
         Comments others answered stay as placeholders with the replies in place; the comment
         counters follow. Bans of the address are kept. Audited without the address.
@@ -661,6 +749,134 @@ def commenter_erase() -> ResponseReturnValue:
         403: {$ref: "#/components/responses/Error"}
     """
     db = database.session()
-    erased = commenters.erase(db, email=_commenter_email(), actor=_actor())
+    email, subject = _commenter()
+    erased = commenters.erase(db, actor=_actor(), email=email, subject=subject)
     db.commit()
     return jsonify(comments=erased.comments, bans_kept=erased.bans_kept)
+
+
+# --- signed-in readers: history and trust ------------------------------------------------------
+
+
+@openapi.schema
+class ReaderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(
+        min_length=1, max_length=200, description="The magazine's reader id (the token's `sub`)."
+    )
+
+
+@openapi.schema
+class ReaderTrustIn(ReaderIn):
+    trust: Trust | None = Field(description="trusted, untrusted, or null: back to the rules.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@openapi.schema
+class ReaderRecordOut(BaseModel):
+    subject: str
+    name: str | None
+    email: str | None
+    staff: bool
+    trust: Trust | None
+    trust_set_by: str | None
+    trust_set_at: datetime | None
+    approved: int = Field(description="Approved comments.")
+    recent_rejections: int = Field(
+        description="Comments rejected or marked spam in the last ENGAGEMENT_TRUST_CLEAN_DAYS."
+    )
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@openapi.schema
+class ReaderHistoryOut(BaseModel):
+    reader: ReaderRecordOut
+    comments: list[ModeratedComment]
+
+
+def _reader_json(history: service.ReaderHistory) -> dict[str, Any]:
+    reader = history.reader
+    return {
+        "subject": reader.subject,
+        "name": reader.name,
+        "email": reader.email,
+        "staff": reader.staff,
+        "trust": reader.trust.value if reader.trust else None,
+        "trust_set_by": reader.trust_set_by,
+        "trust_set_at": reader.trust_set_at.isoformat() if reader.trust_set_at else None,
+        "approved": history.standing.approved,
+        "recent_rejections": history.standing.recent_rejections,
+        "created_at": reader.created_at.isoformat(),
+        "last_seen_at": reader.last_seen_at.isoformat(),
+    }
+
+
+def _history_json(subject: str) -> dict[str, Any]:
+    history = service.reader_history(database.session(), subject=subject)
+    return {
+        "reader": _reader_json(history),
+        "comments": [item_json(item) for item in history.items],
+    }
+
+
+@bp.post("/readers/history")
+def reader_history() -> ResponseReturnValue:
+    """A signed-in reader's record and latest comments.
+    ---
+    post:
+      summary: A signed-in reader's trust, record and latest comments, by subject
+      description: The subject is sent in the body, never in a URL that logs keep.
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ReaderIn"}
+      responses:
+        200:
+          description: The reader and their latest comments, newest first.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ReaderHistoryOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(ReaderIn, json_body())
+    return jsonify(_history_json(data.subject))
+
+
+@bp.post("/readers/trust")
+def reader_trust() -> ResponseReturnValue:
+    """Mark a signed-in reader trusted or untrusted.
+    ---
+    post:
+      summary: Mark a signed-in reader trusted (approved at once) or untrusted (always held)
+      security: [{bearer: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/ReaderTrustIn"}
+      responses:
+        200:
+          description: The reader and their latest comments.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/ReaderHistoryOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    data = validated(ReaderTrustIn, json_body())
+    db = database.session()
+    reader = readers.require(db, subject=data.subject)
+    service.set_reader_trust(
+        db, actor=_actor(), reader=reader, trust=data.trust, reason=data.reason
+    )
+    db.commit()
+    return jsonify(_history_json(data.subject))

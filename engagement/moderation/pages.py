@@ -6,6 +6,8 @@ Every page needs a login (401 with the login form otherwise), every form post a 
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,21 +31,26 @@ from sqlalchemy.orm import Session
 from engagement import db as database
 from engagement import parsing, tokens
 from engagement.abuse import bans
+from engagement.comments import inputs as comment_inputs
 from engagement.errors import ApiError, invalid
 from engagement.http import KEY_PATTERN
+from engagement.identity import readers as readers_service
 from engagement.models import (
     ApiToken,
     Article,
     Ban,
     BanKind,
     Comment,
+    Commenting,
     ModerationAction,
     ModerationMode,
     Moderator,
     Role,
     TokenScope,
+    Trust,
+    utcnow,
 )
-from engagement.moderation import accounts, audit, service, stats
+from engagement.moderation import accounts, audit, second_factor, service, stats
 from engagement.moderation.access import (
     HOME,
     Account,
@@ -56,6 +63,7 @@ from engagement.moderation.access import (
     safe_next,
 )
 from engagement.moderation.audit import Actor
+from engagement.portability import commenters as portability_commenters
 from engagement.ratelimit import limit
 
 bp = Blueprint(
@@ -69,8 +77,22 @@ bp = Blueprint(
 PUBLIC_ENDPOINTS = {
     "moderation_pages.login_form",
     "moderation_pages.login",
+    "moderation_pages.second_factor_form",
+    "moderation_pages.second_factor_login",
     "moderation_pages.static",
 }
+# Where a moderator without a second factor may go while admins require one.
+ENROLMENT_ENDPOINTS = {
+    "moderation_pages.account",
+    "moderation_pages.account_second_factor_start",
+    "moderation_pages.account_second_factor_confirm",
+    "moderation_pages.logout",
+    "moderation_pages.static",
+}
+# A login half-way (password right, code not yet given) lasts this long.
+PENDING_LOGIN = "pending_login"
+PENDING_SECONDS = 300
+LOCKED = "Too many failed attempts: this account is locked for a while."
 MAX_REASON = service.MAX_REASON
 TOKEN_NAME_MAX = parsing.column_length(ApiToken.name)
 USERNAME_MAX = parsing.column_length(Moderator.username)
@@ -82,6 +104,13 @@ def _guard() -> ResponseReturnValue | None:
         return _login_form(status=401, next_path=request.full_path.rstrip("?"))
     if request.endpoint != "moderation_pages.static":
         check_csrf()
+    if (
+        request.endpoint not in PUBLIC_ENDPOINTS | ENROLMENT_ENDPOINTS
+        and not second_factor.enabled(current_moderator())
+        and second_factor.is_required(database.session())
+    ):
+        flash("Admins require a second factor: set it up to continue.", "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
     return None
 
 
@@ -157,17 +186,87 @@ def login() -> ResponseReturnValue:
         )
     except accounts.LoginRefused as refused:
         db.commit()
-        message = (
-            "Too many failed attempts: this account is locked for a while."
-            if refused.locked
-            else "Wrong username or password."
-        )
+        message = LOCKED if refused.locked else "Wrong username or password."
         return _login_form(status=401, next_path=next_path, error=message)
     db.commit()
+    session.clear()
+    if second_factor.enabled(moderator):
+        session[PENDING_LOGIN] = {
+            "id": moderator.id,
+            "version": moderator.session_version,
+            "at": int(time.time()),
+            "next": safe_next(next_path),
+        }
+        return redirect(url_for("moderation_pages.second_factor_form"), code=303)
+    return _complete_login(moderator, next_path)
+
+
+def _complete_login(moderator: Moderator, next_path: str) -> ResponseReturnValue:
     session.clear()
     session.permanent = True
     login_user(Account(moderator))
     return redirect(safe_next(next_path), code=303)
+
+
+def _pending_login() -> tuple[Moderator, str] | None:
+    """The moderator whose password was right a moment ago, and where they were going."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    moderator = accounts.get(database.session(), moderator_id=int(pending.get("id", 0)))
+    if moderator is None or moderator.session_version != pending.get("version"):
+        return None
+    return moderator, str(pending.get("next") or HOME)
+
+
+def _code_form(*, status: int, error: str | None = None) -> Response:
+    page = render_template("moderation/login_code.html", error=error, moderator=None)
+    return harden(Response(page, status=status, mimetype="text/html"))
+
+
+@bp.get("/login/code")
+def second_factor_form() -> ResponseReturnValue:
+    """The second step of a login: the code."""
+    if _pending_login() is None:
+        if is_logged_in():
+            return redirect(HOME)
+        return _login_form(status=401, next_path=HOME)
+    return _code_form(status=200)
+
+
+@bp.post("/login/code")
+@limit("login")
+def second_factor_login() -> ResponseReturnValue:
+    """Check the code; a wrong one counts toward the lockout like a wrong password."""
+    found = _pending_login()
+    if found is None:
+        return _login_form(status=401, next_path=HOME, error="Log in again.")
+    moderator, next_path = found
+    db = database.session()
+    config = current_app.config
+    now = utcnow()
+    if accounts.is_locked(moderator, now=now):
+        session.pop(PENDING_LOGIN, None)
+        return _login_form(status=401, next_path=next_path, error=LOCKED)
+    code = request.form.get("code", "")[:40]
+    if not second_factor.verify(db, moderator=moderator, code=code, now=now):
+        try:
+            accounts.register_failure(
+                db,
+                moderator=moderator,
+                max_failures=config["LOGIN_MAX_FAILURES"],
+                lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
+                now=now,
+            )
+        except accounts.LoginRefused as refused:
+            db.commit()
+            if refused.locked:
+                session.pop(PENDING_LOGIN, None)
+                return _login_form(status=401, next_path=next_path, error=LOCKED)
+        return _code_form(status=401, error="That code is not right.")
+    accounts.succeed(db, moderator=moderator, now=now)
+    db.commit()
+    return _complete_login(moderator, next_path)
 
 
 @bp.post("/logout")
@@ -212,6 +311,129 @@ def password() -> ResponseReturnValue:
     return redirect(HOME, code=303)
 
 
+# --- the moderator's own account: display name, second factor -------------------------------
+
+
+def _account_page(**extra: Any) -> ResponseReturnValue:
+    db = database.session()
+    moderator = current_moderator()
+    qr = secret = None
+    if not second_factor.enabled(moderator) and moderator.totp_secret:
+        secret = moderator.totp_secret
+        qr = second_factor.qr_code(second_factor.provisioning_uri(moderator))
+    return render_template(
+        "moderation/account.html",
+        enabled=second_factor.enabled(moderator),
+        required=second_factor.is_required(db),
+        codes_left=second_factor.recovery_codes_left(db, moderator=moderator),
+        qr=qr,
+        secret=secret,
+        **extra,
+    )
+
+
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    """The moderator's display name and second factor."""
+    return _account_page()
+
+
+@bp.post("/account/name")
+def account_name() -> ResponseReturnValue:
+    """Set the name one's replies appear under."""
+    try:
+        name = comment_inputs.one_line(
+            request.form.get("display_name", ""), "display_name", comment_inputs.NAME_MAX
+        )
+    except ApiError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
+    db = database.session()
+    current_moderator().display_name = name
+    db.commit()
+    flash("Display name saved.", "ok")
+    return redirect(url_for("moderation_pages.account"), code=303)
+
+
+@bp.post("/account/second-factor/start")
+def account_second_factor_start() -> ResponseReturnValue:
+    """Make a new secret and show it as a QR code, to be confirmed with a code."""
+    moderator = current_moderator()
+    if second_factor.enabled(moderator):
+        flash("The second factor is already on.", "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
+    db = database.session()
+    second_factor.start_enrolment(db, moderator=moderator)
+    db.commit()
+    return redirect(url_for("moderation_pages.account"), code=303)
+
+
+@bp.post("/account/second-factor/confirm")
+def account_second_factor_confirm() -> ResponseReturnValue:
+    """Turn the second factor on with a code from the app; shows the recovery codes once."""
+    db = database.session()
+    moderator = current_moderator()
+    codes = second_factor.confirm(db, moderator=moderator, code=request.form.get("code", ""))
+    if codes is None:
+        db.rollback()
+        flash("That code is not right: check the app's clock and try the next code.", "error")
+        return redirect(url_for("moderation_pages.account"), code=303)
+    audit.record(db, actor=_actor(), action="moderator.second_factor", after={"on": True})
+    db.commit()
+    return _account_page(recovery_codes=codes)
+
+
+def _current_code_checked() -> bool:
+    db = database.session()
+    ok = second_factor.verify(db, moderator=current_moderator(), code=request.form.get("code", ""))
+    if not ok:
+        db.rollback()
+        flash("That code is not right.", "error")
+    return ok
+
+
+@bp.post("/account/second-factor/off")
+def account_second_factor_off() -> ResponseReturnValue:
+    """Turn the second factor off, with a current code."""
+    db = database.session()
+    if second_factor.is_required(db):
+        flash("Admins require a second factor: it cannot be turned off.", "error")
+    elif _current_code_checked():
+        second_factor.turn_off(db, moderator=current_moderator())
+        audit.record(db, actor=_actor(), action="moderator.second_factor", after={"on": False})
+        db.commit()
+        flash("The second factor is off.", "ok")
+    return redirect(url_for("moderation_pages.account"), code=303)
+
+
+@bp.post("/account/recovery-codes")
+def account_recovery_codes() -> ResponseReturnValue:
+    """Replace the recovery codes, with a current code; shows the new ones once."""
+    if not _current_code_checked():
+        return redirect(url_for("moderation_pages.account"), code=303)
+    db = database.session()
+    codes = second_factor.new_recovery_codes(db, moderator=current_moderator())
+    db.commit()
+    return _account_page(recovery_codes=codes)
+
+
+@bp.post("/settings/second-factor")
+@admin_required
+def second_factor_setting() -> ResponseReturnValue:
+    """Require, or stop requiring, a second factor of every moderator."""
+    required = request.form.get("required") == "on"
+    db = database.session()
+    second_factor.set_required(db, actor=_actor(), required=required)
+    db.commit()
+    flash(
+        "A second factor is now required of every moderator."
+        if required
+        else "A second factor is optional.",
+        "ok",
+    )
+    return redirect(url_for("moderation_pages.moderator_list"), code=303)
+
+
 # --- dashboard --------------------------------------------------------------------------------
 
 
@@ -254,8 +476,86 @@ def comment_page(comment_id: str) -> ResponseReturnValue:
     log = audit.entries(db, wanted=audit.AuditFilter(comment_id=ident))
     ban = bans.active_ban_for(db, email=comment.author_email, visitor=comment.visitor)
     return render_template(
-        "moderation/comment.html", item=service.item_for(db, comment=comment), log=log, ban=ban
+        "moderation/comment.html",
+        item=service.item_for(db, comment=comment),
+        log=log,
+        ban=ban,
+        staff_name=service.staff_name(current_moderator()),
     )
+
+
+@bp.post("/comments/<comment_id>/reply")
+def staff_reply(comment_id: str) -> ResponseReturnValue:
+    """Answer a comment as the newsroom, under the moderator's display name."""
+    ident = _row_id(comment_id, Comment.id)
+    db = database.session()
+    parent = service.get_comment(db, comment_id=ident)
+    if parent is None:
+        abort(404)
+    back = url_for("moderation_pages.comment_page", comment_id=ident)
+    try:
+        text = comment_inputs.comment_text(
+            request.form.get("text", ""), max_length=current_app.config["COMMENT_MAX_LENGTH"]
+        )
+        reply = service.staff_reply(
+            db,
+            actor=_actor(),
+            parent=parent,
+            text=text,
+            name=service.staff_name(current_moderator()),
+        )
+    except ApiError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(back, code=303)
+    db.commit()
+    flash(f"Reply posted as comment {reply.id}.", "ok")
+    return redirect(back, code=303)
+
+
+# --- signed-in readers -----------------------------------------------------------------------
+
+
+def _subject(raw: str | None) -> str:
+    subject = raw or ""
+    if not 1 <= len(subject) <= readers_service.SUBJECT_MAX:
+        abort(400, "A reader id is 1 to 200 characters.")
+    return subject
+
+
+@bp.get("/readers")
+def reader_page() -> ResponseReturnValue:
+    """A signed-in reader: their trust, their record, their latest comments."""
+    if not request.args.get("subject"):
+        abort(404)  # the page of nobody
+    subject = _subject(request.args.get("subject"))
+    try:
+        history = service.reader_history(database.session(), subject=subject)
+    except ApiError:
+        abort(404)
+    return render_template(
+        "moderation/reader.html",
+        history=history,
+        clean_days=current_app.config["TRUST_CLEAN_DAYS"],
+    )
+
+
+@bp.post("/readers/trust")
+def reader_trust() -> ResponseReturnValue:
+    """Mark a signed-in reader trusted, untrusted, or back to the rules."""
+    subject = _subject(request.form.get("subject"))
+    raw = request.form.get("trust", "")
+    if raw not in {"", *Trust}:
+        abort(400, "Trust is trusted, untrusted, or empty for the rules.")
+    db = database.session()
+    reader = readers_service.get(db, subject=subject)
+    if reader is None:
+        abort(404)
+    trust = Trust(raw) if raw else None
+    service.set_reader_trust(db, actor=_actor(), reader=reader, trust=trust, reason=_reason())
+    db.commit()
+    flash(f"{reader.name or 'The reader'}: {trust.value if trust else 'back to the rules'}.", "ok")
+    return _back(url_for("moderation_pages.reader_page", subject=subject))
 
 
 def _ban_days() -> int | None:
@@ -341,12 +641,14 @@ def articles() -> ResponseReturnValue:
         search=search,
         modes=list(ModerationMode),
         site_mode=current_app.config["MODERATION"],
+        commenting_rules=list(Commenting),
+        site_commenting=current_app.config["COMMENTING"],
     )
 
 
 @bp.post("/articles/<key>")
 def article_settings(key: str) -> ResponseReturnValue:
-    """Change an article's moderation mode or open/close its thread."""
+    """Change an article's moderation mode or who may comment, or open/close its thread."""
     if not KEY_PATTERN.fullmatch(key):
         abort(404)
     db = database.session()
@@ -360,6 +662,14 @@ def article_settings(key: str) -> ResponseReturnValue:
             abort(400, "Unknown moderation mode.")
         mode = ModerationMode(raw) if raw else None
         service.set_article_mode(db, actor=actor, article=article, mode=mode, reason=reason)
+    if "commenting" in request.form:
+        raw = request.form["commenting"]
+        if raw not in {"", *Commenting}:
+            abort(400, "Unknown rule for who may comment.")
+        rule = Commenting(raw) if raw else None
+        service.set_article_commenting(
+            db, actor=actor, article=article, commenting=rule, reason=reason
+        )
     if "open" in request.form:
         if request.form["open"] not in {"0", "1"}:
             abort(400, "open is 1 (open the thread) or 0 (close it).")
@@ -441,6 +751,51 @@ def token_revoke(token_id: str) -> ResponseReturnValue:
     return redirect(url_for("moderation_pages.token_list"), code=303)
 
 
+# --- a commenter's data (admin) ---------------------------------------------------------------
+
+
+@bp.get("/commenters")
+@admin_required
+def commenters() -> ResponseReturnValue:
+    """Export or erase a commenter's data, by email address or SSO subject."""
+    return render_template("moderation/commenters.html")
+
+
+@bp.post("/commenters")
+@admin_required
+def commenter_data() -> ResponseReturnValue:
+    """Download a commenter's data as JSON, or erase it (with the confirmation box ticked)."""
+    email = request.form.get("email", "").strip() or None
+    subject = request.form.get("subject", "") or None
+    action = request.form.get("action")
+    back = redirect(url_for("moderation_pages.commenters"), code=303)
+    if action not in {"export", "erase"}:
+        abort(400, "Choose export or erase.")
+    if (email is None) == (subject is None) or (subject is not None and len(subject) > 200):
+        flash("Give an email address or a reader id (one of the two).", "error")
+        return back
+    try:
+        address = portability_commenters.normalized(email) if email is not None else None
+    except portability_commenters.NotAnEmail:
+        flash("That is not an email address.", "error")
+        return back
+    db = database.session()
+    if action == "export":
+        document = portability_commenters.export(db, email=address, subject=subject)
+        response = current_app.response_class(
+            json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json"
+        )
+        response.headers["Content-Disposition"] = 'attachment; filename="commenter.json"'
+        return response
+    if request.form.get("confirm") != "erase":
+        flash("Tick the box to confirm the erasure.", "error")
+        return back
+    erased = portability_commenters.erase(db, actor=_actor(), email=address, subject=subject)
+    db.commit()
+    flash(f"Erased {erased.comments} comments and the commenter's personal data.", "ok")
+    return back
+
+
 # --- moderator accounts (admin) ---------------------------------------------------------------
 
 
@@ -451,6 +806,7 @@ def moderator_list() -> ResponseReturnValue:
     db = database.session()
     return render_template(
         "moderation/moderators.html",
+        second_factor_required=second_factor.is_required(db),
         moderators=accounts.all_moderators(db),
         roles=list(Role),
         now=datetime.now(UTC),

@@ -22,14 +22,19 @@ from engagement.articles import service as articles
 from engagement.comments import inputs
 from engagement.comments import service as comments
 from engagement.errors import ApiError, invalid
+from engagement.identity import readers
 from engagement.models import (
     Article,
     Ban,
     BanKind,
     Comment,
+    Commenting,
     CommentStatus,
     ModerationMode,
+    Moderator,
+    Reader,
     Report,
+    Trust,
     utcnow,
 )
 from engagement.moderation.audit import Actor, record
@@ -65,6 +70,8 @@ class QueueItem:
     parent: Comment | None = None
     reports: list[Report] = field(default_factory=list)
     history: AuthorHistory = field(default_factory=AuthorHistory)
+    # The signed-in reader who wrote it (None for guests): trust marks and history by identity.
+    reader: Reader | None = None
 
 
 @dataclass(frozen=True)
@@ -153,17 +160,25 @@ def attach_context(db: Session, items: list[QueueItem]) -> None:
     ):
         reports[report.comment_id].append(report)
     histories = author_histories(db, comments=[item.comment for item in items])
+    subjects = {item.comment.author_subject for item in items if item.comment.author_subject}
+    signed_in = (
+        {r.subject: r for r in db.scalars(select(Reader).where(Reader.subject.in_(subjects)))}
+        if subjects
+        else {}
+    )
     for item in items:
+        if item.comment.author_subject:
+            item.reader = signed_in.get(item.comment.author_subject)
         item.parent = parents.get(item.comment.parent_id) if item.comment.parent_id else None
         item.reports = reports[item.comment.id]
         item.history = histories.get(author_key(item.comment), AuthorHistory())
 
 
 def author_key(comment: Comment) -> tuple[str, str]:
-    """Who wrote a comment: their email when they gave one, else their visitor hash.
-
-    The same rule first-time moderation uses to decide whether a commenter was approved before.
-    """
+    """Who wrote a comment: the signed-in reader's subject, else the email a guest gave, else
+    their visitor hash."""
+    if comment.author_subject:
+        return ("reader", comment.author_subject)
     if comment.author_email:
         return ("email", comment.author_email)
     return ("visitor", comment.visitor)
@@ -174,10 +189,12 @@ def author_histories(
 ) -> dict[tuple[str, str], AuthorHistory]:
     """For each author (see ``author_key``), how many of their comments are in each status."""
     chosen = list(comments)
-    emails = {c.author_email for c in chosen if c.author_email is not None}
-    visitors = {c.visitor for c in chosen if not c.author_email}
+    subjects = {c.author_subject for c in chosen if c.author_subject is not None}
+    emails = {c.author_email for c in chosen if c.author_email is not None and not c.author_subject}
+    visitors = {c.visitor for c in chosen if not c.author_email and not c.author_subject}
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for kind, column, wanted in (
+        ("reader", Comment.author_subject, subjects),
         ("email", Comment.author_email, emails),
         ("visitor", Comment.visitor, visitors),
     ):
@@ -198,6 +215,7 @@ def article_state(article: Article) -> dict[str, Any]:
     return {
         "open": article.comments_open,
         "moderation": article.moderation.value if article.moderation else None,
+        "commenting": article.commenting.value if article.commenting else None,
     }
 
 
@@ -217,6 +235,25 @@ def set_article_mode(
         action="article.moderation",
         reason=reason,
         moderation=mode,
+    )
+
+
+def set_article_commenting(
+    db: Session,
+    *,
+    actor: Actor,
+    article: Article,
+    commenting: Commenting | None,
+    reason: str | None = None,
+) -> Article:
+    """Say who may comment on the article (None: back to the site default)."""
+    return _change_article(
+        db,
+        actor=actor,
+        article=article,
+        action="article.commenting",
+        reason=reason,
+        commenting=commenting,
     )
 
 
@@ -554,3 +591,77 @@ def lift_ban(db: Session, *, actor: Actor, ban_id: int, reason: str | None = Non
     lifted = bans.lift(db, ban_id=ban_id)
     record(db, actor=actor, action="ban.lift", reason=reason, after=bans.as_json(lifted))
     return lifted
+
+
+# --- signed-in readers: trust and history ------------------------------------------------------
+
+
+def reader_state(reader: Reader) -> dict[str, Any]:
+    """A reader's trust, for the audit log."""
+    return {"subject": reader.subject, "trust": reader.trust.value if reader.trust else None}
+
+
+def set_reader_trust(
+    db: Session, *, actor: Actor, reader: Reader, trust: Trust | None, reason: str | None = None
+) -> Reader:
+    """Mark a signed-in reader trusted or untrusted (None: back to the rules), logged."""
+    before = reader_state(reader)
+    readers.set_trust(db, reader=reader, trust=trust, actor=actor.name)
+    record(
+        db,
+        actor=actor,
+        action="reader.trust",
+        reason=reason,
+        before=before,
+        after=reader_state(reader),
+    )
+    return reader
+
+
+@dataclass(frozen=True)
+class ReaderHistory:
+    reader: Reader
+    standing: readers.Standing
+    items: list[QueueItem]
+
+
+def reader_history(db: Session, *, subject: str, limit: int = PAGE_SIZE) -> ReaderHistory:
+    """A signed-in reader, their record and their latest comments (any status), newest first."""
+    reader = readers.require(db, subject=subject)
+    latest = list(
+        db.scalars(
+            select(Comment)
+            .where(Comment.author_subject == subject)
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(limit)
+        )
+    )
+    return ReaderHistory(
+        reader=reader,
+        standing=readers.standing(
+            db, subject=subject, clean_days=current_app.config["TRUST_CLEAN_DAYS"]
+        ),
+        items=items_for(db, comments=latest),
+    )
+
+
+# --- staff replies -----------------------------------------------------------------------------
+
+
+def staff_name(moderator: Moderator) -> str:
+    """The name a moderator's replies appear under."""
+    return moderator.display_name or moderator.username
+
+
+def staff_reply(db: Session, *, actor: Actor, parent: Comment, text: str, name: str) -> Comment:
+    """Answer a comment as the newsroom: visible at once, with the staff badge, logged."""
+    reply = comments.staff_reply(db, parent=parent, text=text, name=name, author=actor.name)
+    record(
+        db,
+        actor=actor,
+        action="comment.reply",
+        comment_id=reply.id,
+        article_id=reply.article_id,
+        after={"parent_id": parent.id, "author_name": name},
+    )
+    return reply

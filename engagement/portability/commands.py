@@ -152,7 +152,7 @@ def _store(stage: Stage, *, origin: str, file: Path) -> importer.Summary:
 
 @click.group("commenter")
 def commenter_group() -> None:
-    """A commenter's own data, by email address: export it, erase it."""
+    """A commenter's own data, by email address or SSO subject: export it, erase it."""
 
 
 def _address(email: str) -> str:
@@ -162,29 +162,50 @@ def _address(email: str) -> str:
         raise click.ClickException(str(exc)) from None
 
 
+SUBJECT = click.option(
+    "--subject", help="A signed-in reader's id at the magazine (SSO subject) instead of EMAIL."
+)
+
+
+def _commenter(email: str | None, subject: str | None) -> tuple[str | None, str | None]:
+    """(normalized email, subject): exactly one of them given."""
+    if (email is None) == (subject is None):
+        raise click.UsageError("give EMAIL or --subject SUBJECT (one of the two)")
+    if subject is not None:
+        if not 1 <= len(subject) <= 200:
+            raise click.ClickException("a subject is 1 to 200 characters")
+        return None, subject
+    return _address(email or ""), None
+
+
 @commenter_group.command("export")
-@click.argument("email")
+@click.argument("email", required=False)
+@SUBJECT
 @OUTPUT
 @with_appcontext
-def commenter_export(email: str, output: str) -> None:
-    """Write as JSON every comment written with EMAIL, and any ban of it."""
+def commenter_export(email: str | None, subject: str | None, output: str) -> None:
+    """Write as JSON every comment written with EMAIL (or by the signed-in reader SUBJECT),
+    and any ban of it."""
+    address, subject = _commenter(email, subject)
     db = database.session()
-    document = commenters.export(db, email=_address(email))
+    document = commenters.export(db, email=address, subject=subject)
     db.rollback()
     _write([json.dumps(document, ensure_ascii=False, indent=2), "\n"], output)
-    click.echo(f"{len(document['comments'])} comments of {document['email']}", err=True)
+    click.echo(f"{len(document['comments'])} comments of {address or subject}", err=True)
 
 
 @commenter_group.command("erase")
-@click.argument("email")
+@click.argument("email", required=False)
+@SUBJECT
 @click.option("--yes", is_flag=True, help="Erase without asking for confirmation.")
 @with_appcontext
-def commenter_erase(email: str, yes: bool) -> None:
-    """Delete every comment written with EMAIL and wipe its name, email, website and text;
-    other readers' replies stay in place."""
-    address = _address(email)
+def commenter_erase(email: str | None, subject: str | None, yes: bool) -> None:
+    """Delete every comment written with EMAIL (or by the signed-in reader SUBJECT) and wipe
+    its name, email, website and text; other readers' replies stay in place."""
+    email, subject = _commenter(email, subject)
+    address = email or subject
     db = database.session()
-    count = len(commenters.comments_of(db, email=address))
+    count = len(commenters.comments_of(db, email=email, subject=subject))
     if not yes:
         click.confirm(
             f"Erase the {count} comments of {address} and their personal data? "
@@ -192,7 +213,7 @@ def commenter_erase(email: str, yes: bool) -> None:
             abort=True,
             err=True,
         )
-    erased = commenters.erase(db, email=address, actor=Actor.command_line())
+    erased = commenters.erase(db, actor=Actor.command_line(), email=email, subject=subject)
     db.commit()
     click.echo(f"erased {erased.comments} comments of {address}")
     if erased.bans_kept:

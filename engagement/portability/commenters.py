@@ -1,5 +1,5 @@
-"""A commenter's own data, found by their email address: exported on request, erased on
-request.
+"""A commenter's own data, found by their email address or, for a reader the magazine signed
+in, by their SSO subject: exported on request, erased on request.
 
 Addresses are matched as the comment form stores them: trimmed and lower-cased, so
 ``Ada@Example.org`` finds what ``ada@example.org`` wrote.
@@ -10,7 +10,9 @@ deleted through the comments service, so ``comment_count`` drops by the visible 
 comment that other readers answered stays in the thread as the placeholder any deleted comment
 leaves, their replies in place. Texts quoted in the audit log's entries about those comments
 (moderators' edits) are wiped too. Bans of the address are kept: they exist to keep an
-abuser out, and are listed in the export so the person can see them.
+abuser out, and are listed in the export so the person can see them. Erasing a signed-in
+reader by subject also deletes their reader record (name, email, trust mark); their next
+sign-in starts a new one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from engagement.abuse import bans
 from engagement.comments import inputs
 from engagement.comments import service as comments
 from engagement.errors import ApiError
+from engagement.identity import readers
 from engagement.models import (
     ERASED,
     Article,
@@ -33,6 +36,7 @@ from engagement.models import (
     BanKind,
     Comment,
     ModerationAction,
+    Reader,
     Report,
     utcnow,
 )
@@ -60,29 +64,68 @@ def normalized(email: str) -> str:
     return found
 
 
-def comments_of(db: Session, *, email: str) -> list[tuple[Comment, Article]]:
-    """Every comment written with this address (normalized), oldest first, with its article."""
+def _who(email: str | None, subject: str | None) -> Any:
+    """The condition that finds a commenter's comments: by address, or by SSO subject."""
+    if (email is None) == (subject is None):
+        raise ValueError("name the commenter by email or by subject, not both")
+    if subject is not None:
+        return Comment.author_subject == subject
+    return Comment.author_email == normalized(email or "")
+
+
+def comments_of(
+    db: Session, *, email: str | None = None, subject: str | None = None
+) -> list[tuple[Comment, Article]]:
+    """Every comment written with this address (normalized), or by the signed-in reader with
+    this subject, oldest first, with its article."""
     rows = db.execute(
         select(Comment, Article)
         .join(Article, Article.id == Comment.article_id)
-        .where(Comment.author_email == normalized(email))
+        .where(_who(email, subject))
         .order_by(Comment.created_at, Comment.id)
     )
     return [(comment, article) for comment, article in rows]
 
 
-def _bans_of(db: Session, email: str) -> list[Ban]:
+def _bans_of(db: Session, email: str | None) -> list[Ban]:
+    if not email:
+        return []
     query = select(Ban).where(Ban.kind == BanKind.EMAIL, Ban.value == normalized(email))
     return list(db.scalars(query.order_by(Ban.id)))
 
 
-def export(db: Session, *, email: str, now: datetime | None = None) -> dict[str, Any]:
-    """Everything held about the person with this address, as a JSON document."""
+def _reader_json(reader: Reader | None) -> dict[str, Any] | None:
+    if reader is None:
+        return None
+    return {
+        "subject": reader.subject,
+        "name": reader.name,
+        "email": reader.email,
+        "staff": reader.staff,
+        "trust": reader.trust.value if reader.trust else None,
+        "created_at": iso(reader.created_at),
+        "last_seen_at": iso(reader.last_seen_at),
+    }
+
+
+def export(
+    db: Session,
+    *,
+    email: str | None = None,
+    subject: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything held about the person with this address, or the signed-in reader with this
+    subject (their record as the magazine last described them included), as a JSON document."""
+    reader = readers.get(db, subject=subject) if subject is not None else None
+    ban_email = reader.email if reader is not None else email
     return {
         "format": FORMAT,
         "version": VERSION,
         "exported_at": iso(now or utcnow()),
-        "email": normalized(email),
+        "email": normalized(email) if email is not None else None,
+        "subject": subject,
+        "reader": _reader_json(reader),
         "comments": [
             {
                 "id": comment.id,
@@ -103,9 +146,9 @@ def export(db: Session, *, email: str, now: datetime | None = None) -> dict[str,
                 "edited_at": iso(comment.edited_at),
                 "deleted_at": iso(comment.deleted_at),
             }
-            for comment, article in comments_of(db, email=email)
+            for comment, article in comments_of(db, email=email, subject=subject)
         ],
-        "bans": [bans.as_json(ban, now=now) for ban in _bans_of(db, email)],
+        "bans": [bans.as_json(ban, now=now) for ban in _bans_of(db, ban_email)],
     }
 
 
@@ -121,6 +164,8 @@ def _wipe(comment: Comment) -> None:
     comment.author_name = None
     comment.author_email = None
     comment.author_website = None
+    comment.author_subject = None
+    comment.author_avatar_url = None
     comment.visitor = ERASED
     comment.avatar = ERASED
     comment.edit_token_hash = None
@@ -144,11 +189,20 @@ def _wipe_quoted_texts(db: Session, comment_ids: list[int]) -> None:
                 setattr(entry, side, {**state, "text": ERASED})
 
 
-def erase(db: Session, *, email: str, actor: Actor, now: datetime | None = None) -> Erasure:
-    """Delete the comments of this address and wipe its personal data; writes one audit entry
-    naming the person only by ``erasures.email_digest``. The caller commits."""
-    address = normalized(email)
-    found = [comment for comment, _ in comments_of(db, email=address)]
+def erase(
+    db: Session,
+    *,
+    actor: Actor,
+    email: str | None = None,
+    subject: str | None = None,
+    now: datetime | None = None,
+) -> Erasure:
+    """Delete the comments of this address, or of the signed-in reader with this subject, and
+    wipe their personal data (a reader's record too); writes one audit entry naming the person
+    only by a keyed hash. The caller commits."""
+    address = normalized(email) if email is not None else None
+    reader = readers.get(db, subject=subject) if subject is not None else None
+    found = [comment for comment, _ in comments_of(db, email=address, subject=subject)]
     for comment in found:
         comments.delete(db, comment=comment, now=now)
         _wipe(comment)
@@ -156,15 +210,20 @@ def erase(db: Session, *, email: str, actor: Actor, now: datetime | None = None)
     ids = [comment.id for comment in found]
     if ids:
         _wipe_quoted_texts(db, ids)
-    kept = [ban for ban in _bans_of(db, address) if bans.is_active(ban, now=now)]
+    ban_email = reader.email if reader is not None else address
+    kept = [ban for ban in _bans_of(db, ban_email) if bans.is_active(ban, now=now)]
+    who = (
+        {"commenter": erasures.email_digest(address)}
+        if address is not None
+        else {"reader": erasures.subject_digest(subject or "")}
+    )
+    if reader is not None:
+        db.delete(reader)
+        db.flush()
     audit.record(
         db,
         actor=actor,
         action=erasures.ACTION,
-        after={
-            "commenter": erasures.email_digest(address),
-            "comments": ids,
-            "bans_kept": len(kept),
-        },
+        after={**who, "comments": ids, "bans_kept": len(kept)},
     )
     return Erasure(comments=len(ids), bans_kept=len(kept))

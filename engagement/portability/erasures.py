@@ -21,6 +21,11 @@ def email_digest(email: str) -> str:
     return site_hash(email, person=b"erased")
 
 
+def subject_digest(subject: str) -> str:
+    """A keyed hash of a signed-in reader's subject, as an erasure's audit entry names them."""
+    return site_hash(subject, person=b"erased-reader")
+
+
 def erasures_key() -> str:
     """Names the key ``email_digest`` hashes under, without revealing it: an export carries it
     with its erased commenters, so an import can tell whether it can honour them."""

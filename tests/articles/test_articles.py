@@ -36,6 +36,9 @@ def test_cms_registers_an_article_with_a_token(app: Flask, client: FlaskClient) 
         "views": 0,
         "open": True,
         "moderation": "pre",
+        "commenting": "anyone",
+        "login_url": None,
+        "edit_window_minutes": 15,
     }
 
 

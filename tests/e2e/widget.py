@@ -83,3 +83,22 @@ class Widget:
 
     def load_more(self) -> None:
         self.root.get_by_role("button", name="Load more comments").click()
+
+    # Signed-in readers (SSO)
+    @property
+    def signed_in_as(self) -> Locator:
+        """The form's "Commenting as ..." line, shown while a reader is signed in."""
+        return self.form.locator(".eg-signed-in")
+
+    @property
+    def gate(self) -> Locator:
+        """Why a guest cannot comment here, with the login link."""
+        return self.root.locator(".eg-gate")
+
+    def sign_in(self, token: str) -> None:
+        """What a single-page site does once its reader has logged in."""
+        self.page.evaluate("token => window.engagement.signIn(token)", token)
+
+    def sign_out(self) -> None:
+        """What a single-page site does when its reader logs out."""
+        self.page.evaluate("() => window.engagement.signOut()")

@@ -32,8 +32,8 @@ def test_switching_an_article_to_pre_moderation_shows_in_the_api(
     assert moderator.get("/api/v1/articles/the-story").json["moderation"] == "pre"
     (entry,) = log_of(app)
     assert (entry.action, entry.actor, entry.reason) == ("article.moderation", "mia", "heated")
-    assert entry.before == {"open": True, "moderation": None}
-    assert entry.after == {"open": True, "moderation": "pre"}
+    assert entry.before == {"open": True, "moderation": None, "commenting": None}
+    assert entry.after == {"open": True, "moderation": "pre", "commenting": None}
 
 
 def test_back_to_the_site_default(app: Flask, moderator: FlaskClient) -> None:

@@ -9,6 +9,14 @@
  *
  * and, for listing pages, any number of <span data-engagement-counter data-key="..."></span>.
  *
+ * Signed-in readers (SSO): the magazine's page puts the sign-in token its backend signed in
+ * the container's `data-sso-token` attribute, or a single-page site calls
+ * `window.engagement.signIn(token)` once its reader logs in and `window.engagement.signOut()`
+ * when they log out. The widget exchanges the token once for a reader session, kept in this
+ * browser until it expires, and then shows the reader's name instead of the name and email
+ * fields. Where sign-in is required, a guest sees why and a link to `data-login-url` (or the
+ * login page the service is configured with).
+ *
  * Safety: the only HTML ever inserted is a comment's `html`, which the service sanitized when
  * the comment was written. Every other field goes in as text. No eval, no inline styles: the
  * widget runs under a strict Content-Security-Policy.
@@ -90,6 +98,66 @@
     this.field = error.field || null;
     this.retryAfter = retryAfter;
   }
+
+  // ---------------------------------------------------------------- the signed-in reader
+
+  var READER_KEY = "engagement:" + BASE + ":reader";
+  var readerListeners = [];
+
+  function currentReader() {
+    var saved = store.get(READER_KEY);
+    if (!saved || !saved.session) return null;
+    if (saved.expires_at && Date.parse(saved.expires_at) < Date.now()) {
+      store.remove(READER_KEY);
+      return null;
+    }
+    return saved;
+  }
+
+  function announceReader() {
+    var reader = currentReader();
+    readerListeners.forEach(function (listener) { listener(reader); });
+  }
+
+  // A token is spent once exchanged: remember which one opened the session, so reloading a
+  // page that carries the same token keeps the session instead of being refused as a replay.
+  function tokenMark(token) {
+    return String(token).slice(-43);
+  }
+
+  function signIn(token) {
+    if (!token) return Promise.reject(new Error("no token"));
+    var saved = currentReader();
+    if (saved && saved.token === tokenMark(token)) return Promise.resolve(saved.reader);
+    return request("POST", "/sso/session", { token: token }).then(function (answer) {
+      var data = answer.data || {};
+      store.set(READER_KEY, { session: data.session, expires_at: data.expires_at, reader: data.reader, token: tokenMark(token) });
+      announceReader();
+      return data.reader;
+    }, function (failure) {
+      store.remove(READER_KEY);
+      announceReader();
+      throw failure;
+    });
+  }
+
+  function signOut() {
+    store.remove(READER_KEY);
+    announceReader();
+  }
+
+  function readerHeaders(headers) {
+    var reader = currentReader();
+    var all = headers || {};
+    if (reader) all.Authorization = "Bearer " + reader.session;
+    return all;
+  }
+
+  window.engagement = {
+    signIn: signIn,
+    signOut: signOut,
+    reader: function () { var saved = currentReader(); return saved ? saved.reader : null; }
+  };
 
   function request(method, path, body, headers) {
     var init = { method: method, credentials: "omit", mode: "cors", headers: headers || {} };
@@ -261,6 +329,7 @@
   Thread.prototype.start = function () {
     var self = this;
     this.build();
+    readerListeners.push(function () { self.refreshIdentity(); });
     (counterListeners[this.key] = counterListeners[this.key] || []).push(function (counts) {
       self.counts = { comments: counts.comments, views: counts.views };
       renderCounter(self.counter, self.speaker, self.counts);
@@ -295,6 +364,7 @@
     this.status = el("p", { class: "eg-status", role: "status", "aria-live": "polite" });
     this.closedNote = el("p", { class: "eg-closed", hidden: true, text: this.t("thread.closed") });
     this.form = this.commentForm({ parentId: null });
+    this.gate = el("p", { class: "eg-gate", hidden: true });
     this.sortSelect = el("select", { class: "eg-sort", id: uid("sort") },
       SORTS.map(function (sort) { return el("option", { value: sort, text: this.t("sort." + sort) }); }, this));
     this.sortSelect.value = this.sort;
@@ -307,7 +377,7 @@
     this.empty = el("p", { class: "eg-empty", hidden: true, text: this.t("thread.empty") });
     this.more = el("button", { type: "button", class: "eg-button eg-more", hidden: true, text: this.t("thread.more") });
     this.more.addEventListener("click", this.load.bind(this, true));
-    [this.heading, this.counter, this.closedNote, this.form.node, this.status, toolbar, this.empty,
+    [this.heading, this.counter, this.closedNote, this.gate, this.form.node, this.status, toolbar, this.empty,
       this.list, this.more].forEach(function (node) { root.appendChild(node); });
   };
 
@@ -371,10 +441,65 @@
     this.load(false);
   };
 
+  // Who may comment here, and whether this reader may: a guest where sign-in is needed sees
+  // why, and a link to the magazine's login page, instead of the form.
+  Thread.prototype.applyGate = function () {
+    var rule = this.commenting || "anyone";
+    var reader = currentReader();
+    var refusal = null;
+    if (rule !== "anyone" && !reader) refusal = rule === "subscribers" ? "gate.subscribers_sign_in" : "gate.sign_in";
+    else if (rule === "subscribers" && reader && !reader.reader.subscriber) refusal = "gate.subscribers_only";
+    this.gate.textContent = "";
+    this.gate.hidden = !refusal || !this.open;
+    this.form.node.hidden = !this.open || !!refusal;
+    this.gated = !!refusal;
+    var replyHidden = !this.open || this.gated;
+    Array.prototype.forEach.call(this.list.querySelectorAll(".eg-reply-button"), function (button) {
+      button.hidden = replyHidden;
+    });
+    if (!refusal) return;
+    this.gate.appendChild(document.createTextNode(this.t(refusal) + " "));
+    var login = this.root.getAttribute("data-login-url") || this.loginUrl;
+    if (!reader && isWebUrl(login)) {
+      this.gate.appendChild(el("a", { class: "eg-login", href: login, text: this.t("gate.login") }));
+    }
+  };
+
+  // The reader signed in or out: the form and the controls on their own comments follow.
+  Thread.prototype.refreshIdentity = function () {
+    var replacement = this.commentForm({ parentId: null });
+    this.form.node.replaceWith(replacement.node);
+    this.form = replacement;
+    this.applyGate();
+    var self = this;
+    Object.keys(this.nodes).forEach(function (id) {
+      var record = self.nodes[id];
+      if (!record.comment || record.comment.deleted) return;
+      var own = self.mayChange(record.comment);
+      if (own && !(record.authorControls || []).length) self.addAuthorControls(record);
+      else if (!own) self.dropAuthorControls(record);
+    });
+  };
+
+  // Whether this browser may change the comment: its edit secret is here, or the signed-in
+  // reader wrote it (on any device) and the edit window is still open.
+  Thread.prototype.mayChange = function (comment) {
+    if (this.editSecret(comment.id)) return true;
+    var reader = currentReader();
+    if (!reader || !comment.author_id || comment.author_id !== reader.reader.id) return false;
+    var minutes = this.editWindowMinutes;
+    if (typeof minutes !== "number") return true;
+    return Date.parse(comment.created_at) + minutes * 60000 > Date.now();
+  };
+
   Thread.prototype.applyArticle = function (article) {
     this.open = article.open !== false;
     this.closedNote.hidden = this.open;
     this.form.node.hidden = !this.open;
+    this.commenting = article.commenting || "anyone";
+    this.loginUrl = article.login_url || null;
+    if (typeof article.edit_window_minutes === "number") this.editWindowMinutes = article.edit_window_minutes;
+    this.applyGate();
     if (typeof article.comments === "number" && typeof article.views === "number") {
       // The view recorded alongside may have answered first: never show fewer views than it.
       showCounts(this.key, { comments: article.comments, views: Math.max(article.views, this.counts.views) });
@@ -411,6 +536,7 @@
       el("time", { class: "eg-date", datetime: comment.created_at, text: this.speaker.date(comment.created_at) })
     ]);
     if (comment.edited_at && !removed) header.appendChild(el("span", { class: "eg-edited", text: this.t("comment.edited") }));
+    if (comment.author_staff && !removed) header.appendChild(el("span", { class: "eg-staff", text: this.t("comment.staff") }));
     if (comment.pinned) header.appendChild(el("span", { class: "eg-pinned", text: this.t("comment.pinned") }));
     article.appendChild(header);
 
@@ -432,11 +558,11 @@
 
     if (!removed) {
       actions.appendChild(this.likeButton(comment));
-      var reply = el("button", { type: "button", class: "eg-link eg-reply-button", hidden: !this.open, text: this.t("comment.reply") });
+      var reply = el("button", { type: "button", class: "eg-link eg-reply-button", hidden: !this.open || this.gated, text: this.t("comment.reply") });
       reply.setAttribute("aria-label", this.t("comment.reply_to", { name: name }));
       reply.addEventListener("click", function () { self.openReply(record); });
       actions.appendChild(reply);
-      if (this.editSecret(comment.id)) this.addAuthorControls(record);
+      if (this.mayChange(comment)) this.addAuthorControls(record);
       actions.appendChild(this.reportControl(record));
     }
     (comment.replies || []).forEach(function (child) { replies.appendChild(self.commentNode(child)); });
@@ -563,7 +689,9 @@
     record.actions.appendChild(remove);
     record.authorControls = [edit, remove];
     var secret = this.editSecret(record.comment.id);
-    var left = secret && secret.until ? Date.parse(secret.until) - Date.now() : NaN;
+    var until = secret && secret.until ? Date.parse(secret.until)
+      : typeof this.editWindowMinutes === "number" ? Date.parse(record.comment.created_at) + this.editWindowMinutes * 60000 : NaN;
+    var left = until - Date.now();
     if (left > 0 && left < 2147483647) {
       window.setTimeout(function () {
         if (!record.editForm) self.dropAuthorControls(record);
@@ -576,16 +704,27 @@
     record.authorControls = [];
   };
 
+  // How this browser proves it may change the comment: the edit secret, or the reader session.
+  Thread.prototype.authorProof = function (record) {
+    var secret = this.editSecret(record.comment.id);
+    if (secret) return { secret: secret, headers: { "X-Edit-Token": secret.token } };
+    if (this.mayChange(record.comment)) {
+      return { secret: { text: record.comment.text || null }, headers: readerHeaders({}) };
+    }
+    return null;
+  };
+
   Thread.prototype.openEdit = function (record) {
     var self = this;
-    var secret = this.editSecret(record.comment.id);
+    var proof = this.authorProof(record);
+    var secret = proof && proof.secret;
     if (!secret) {
       this.dropAuthorControls(record);
       this.announce(this.t("error.edit_expired"));
       return;
     }
     if (record.editForm) { record.editForm.focus(); return; }
-    var form = this.commentForm({ edit: record, text: secret.text || "" });
+    var form = this.commentForm({ edit: record, text: secret.text || textOf(record.body) });
     record.editForm = form;
     record.body.hidden = true;
     record.body.parentNode.insertBefore(form.node, record.body.nextSibling);
@@ -601,13 +740,13 @@
 
   Thread.prototype.deleteComment = function (record) {
     var self = this;
-    var secret = this.editSecret(record.comment.id);
-    if (!secret) {
+    var proof = this.authorProof(record);
+    if (!proof) {
       this.dropAuthorControls(record);
       this.announce(this.t("error.edit_expired"));
       return;
     }
-    request("DELETE", "/comments/" + record.comment.id, undefined, { "X-Edit-Token": secret.token }).then(function () {
+    request("DELETE", "/comments/" + record.comment.id, undefined, proof.headers).then(function () {
       store.remove(storeKey("edit", record.comment.id));
       if (record.replies.children.length) {
         var placeholder = self.commentNode({ id: record.comment.id, deleted: true, created_at: record.comment.created_at, replies: [] });
@@ -664,7 +803,13 @@
     var text = el("textarea", { rows: editing ? 4 : 5, required: true, maxlength: 10000 });
     text.value = options.text || "";
     node.appendChild(field("text", text, editing ? null : this.t("form.text_hint")));
-    if (!editing) {
+    var reader = editing ? null : currentReader();
+    if (reader) {
+      var who = el("p", { class: "eg-signed-in" }, [this.t("form.signed_in_as") + " ", el("strong", { class: "eg-reader-name", text: reader.reader.name || this.t("comment.anonymous") })]);
+      if (reader.reader.staff) who.appendChild(el("span", { class: "eg-staff", text: this.t("comment.staff") }));
+      node.appendChild(who);
+    }
+    if (!editing && !reader) {
       var identity = el("div", { class: "eg-identity" }, [
         field("author_name", el("input", { type: "text", autocomplete: "name", maxlength: 100 })),
         field("author_email", el("input", { type: "email", autocomplete: "email", maxlength: 254 }), this.t("form.email_hint")),
@@ -679,6 +824,9 @@
         el("label", { text: "Leave this empty" }, [trap])
       ]));
       inputs.trap = trap;
+    }
+    if (reader) {
+      inputs.trap = el("input", { type: "hidden" });
     }
     var error = el("p", { class: "eg-error", id: errorId, role: "alert", "aria-live": "assertive" });
     node.appendChild(error);
@@ -745,17 +893,18 @@
     var self = this;
     var inputs = form.inputs;
     var payload = { text: inputs.text.value };
+    var signedIn = !!currentReader();
     ["author_name", "author_email", "author_website"].forEach(function (name) {
-      var value = inputs[name].value.trim();
+      var value = inputs[name] ? inputs[name].value.trim() : "";
       if (value) payload[name] = value;
     });
     if (parentId) payload.parent_id = parentId;
     if (inputs.trap.value) payload.url = inputs.trap.value;
     form.clearError();
     this.status.textContent = "";
-    return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload).then(function (answer) {
+    return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload, readerHeaders({})).then(function (answer) {
       var data = answer.data || {};
-      store.set("engagement:identity", {
+      if (!signedIn) store.set("engagement:identity", {
         author_name: payload.author_name || "", author_email: payload.author_email || "",
         author_website: payload.author_website || ""
       });
@@ -774,6 +923,13 @@
     }, function (failure) {
       // The reader's text stays in the form: nothing typed is lost on a refusal.
       form.showError(self.speaker.failure(failure), FIELDS.indexOf(failure.field) >= 0 ? failure.field : null);
+      // The session ran out or was refused: the reader is a guest again until the page signs
+      // them in anew. The refusal stays on screen.
+      if (failure.code === "session_expired" || failure.code === "session_invalid") {
+        store.remove(READER_KEY);
+        readerListeners.forEach(function (listener) { listener(null); });
+        self.form.showError(self.speaker.failure(failure), null);
+      }
       // Closed meanwhile: say so above, and keep the form (and the text) where it is.
       if (failure.code === "thread_closed") self.closedNote.hidden = false;
     });
@@ -781,18 +937,20 @@
 
   Thread.prototype.saveEdit = function (record, form) {
     var self = this;
-    var secret = this.editSecret(record.comment.id);
-    if (!secret) {
+    var proof = this.authorProof(record);
+    if (!proof) {
       form.showError(this.t("error.edit_expired"), null);
       return Promise.resolve();
     }
+    var secret = proof.secret;
     var text = form.inputs.text.value;
     form.clearError();
-    return request("PATCH", "/comments/" + record.comment.id, { text: text }, { "X-Edit-Token": secret.token }).then(function (answer) {
+    return request("PATCH", "/comments/" + record.comment.id, { text: text }, proof.headers).then(function (answer) {
       var data = answer.data || {};
       var comment = data.comment || data;
       secret.text = comment.text || text;
-      store.set(storeKey("edit", record.comment.id), secret);
+      record.comment.text = secret.text;
+      if (secret.token) store.set(storeKey("edit", record.comment.id), secret);
       self.closeEdit(record);
       if (comment.status === "pending") {
         record.body.textContent = "";
@@ -850,8 +1008,23 @@
     return window.location.origin + window.location.pathname;
   }
 
+  function textOf(node) {
+    return node ? String(node.textContent || "").trim() : "";
+  }
+
   function start() {
     addStylesheet();
+    var token = null;
+    var loggedOut = false;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-engagement-thread][data-sso-token]"), function (root) {
+      var value = root.getAttribute("data-sso-token");
+      if (value) token = token || value;
+      else loggedOut = true;
+    });
+    // A page rendered for a logged-out reader says so with an empty attribute: the session
+    // this browser kept from an earlier page ends.
+    if (token) signIn(token).catch(function () { /* a refused token leaves a guest */ });
+    else if (loggedOut) store.remove(READER_KEY);
     var threaded = [];
     Array.prototype.forEach.call(document.querySelectorAll("[data-engagement-thread]"), function (root) {
       var key = root.getAttribute("data-key");

@@ -1,0 +1,1 @@
+"""Readers the magazine signed in: sign-in tokens (SSO), reader sessions, trust."""
