@@ -76,7 +76,7 @@ def db_downgrade(revision: str) -> None:
     default=[TokenScope.ARTICLES.value],
     show_default=True,
     help="What the token may do (repeat for several): 'articles' registers and updates "
-    "articles, 'moderation' uses the moderation API.",
+    "articles, 'moderation' uses the moderation API, 'metrics' reads /metrics.",
 )
 @with_appcontext
 def create_token(name: str, scopes: tuple[str, ...]) -> None:
@@ -84,8 +84,12 @@ def create_token(name: str, scopes: tuple[str, ...]) -> None:
     db = database.session()
     token, secret = tokens.create(db, name=name, scopes=[TokenScope(scope) for scope in scopes])
     db.commit()
-    click.echo(f"token {token.id} ({name}, {token.scopes}): {secret}")
-    click.echo("Keep it now: only its hash is stored.", err=True)
+    # The secret alone on stdout, so that TOKEN="$(engagement create-token cms)" works.
+    click.echo(
+        f"token {token.id} ({name}, {token.scopes}); keep it now: only its hash is stored.",
+        err=True,
+    )
+    click.echo(secret)
 
 
 @main.command("list-tokens")

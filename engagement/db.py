@@ -8,6 +8,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,9 @@ from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
+
+from engagement.instruments import POOL_IN_USE, POOL_WAIT_SECONDS, POOL_WAITS
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +99,67 @@ class QueuedWriterConnection(sqlite3.Connection):
         super().close()
 
 
-def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
-    """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3."""
-    pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+class WatchedPool(QueuePool):
+    """SQLAlchemy's queue pool, counting for /metrics the connections in use and the checkouts
+    that found every connection taken and had to wait for one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watch_as("session")
+
+    def watch_as(self, name: str) -> None:
+        """Count this pool under ``name`` (``session``, ``hot_path``)."""
+        self._in_use = POOL_IN_USE.labels(name)
+        self._waits = POOL_WAITS.labels(name)
+        self._wait_seconds = POOL_WAIT_SECONDS.labels(name)
+
+    def _do_get(self) -> Any:  # the pool's own override point for checkouts
+        # Every connection is out and no overflow is left: this checkout waits.
+        full = self.checkedin() == 0 and self.overflow() >= self._max_overflow
+        started = time.perf_counter() if full else 0.0
+        try:
+            connection = super()._do_get()
+        finally:
+            if full:
+                self._waits.inc()
+                self._wait_seconds.inc(time.perf_counter() - started)
+        self._in_use.inc()
+        return connection
+
+    def _do_return_conn(self, record: Any) -> None:
+        self._in_use.dec()
+        super()._do_return_conn(record)
+
+    def recreate(self) -> QueuePool:
+        # dispose() replaces the pool: the new one must keep counting under the same name.
+        fresh = super().recreate()
+        fresh.__class__ = WatchedPool
+        assert isinstance(fresh, WatchedPool)
+        fresh._in_use, fresh._waits, fresh._wait_seconds = (
+            self._in_use,
+            self._waits,
+            self._wait_seconds,
+        )
+        return fresh
+
+
+def make_engine(
+    url: str, *, pooled: bool = True, ping: bool = True, pool_name: str = "session"
+) -> Engine:
+    """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3.
+
+    Database errors never show their statement's parameters (an email, an address's hash): they
+    reach the logs.
+    """
+    pooling: dict[str, Any] = {"poolclass": NullPool}
+    if pooled:
+        pooling = {"poolclass": WatchedPool}
+    pooling["hide_parameters"] = True
     if url.startswith("sqlite"):
         connect_args = {"timeout": 30, "factory": QueuedWriterConnection}
         engine = create_engine(url, connect_args=connect_args, **pooling)
+        if isinstance(engine.pool, WatchedPool):
+            engine.pool.watch_as(pool_name)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -136,8 +194,11 @@ def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if pooled:
-        pooling = {"pool_pre_ping": ping, "pool_size": 5, "max_overflow": 10}
-    return create_engine(url, **pooling)
+        pooling.update(pool_pre_ping=ping, pool_size=5, max_overflow=10)
+    engine = create_engine(url, **pooling)
+    if isinstance(engine.pool, WatchedPool):
+        engine.pool.watch_as(pool_name)
+    return engine
 
 
 def init_app(app: Flask) -> None:
@@ -148,7 +209,7 @@ def init_app(app: Flask) -> None:
     # round trip of its own on every page load; ``raw`` retries once on a dropped connection.
     raw_engine = engine
     if engine.dialect.name == "postgresql":
-        raw_engine = make_engine(app.config["DATABASE_URL"], ping=False)
+        raw_engine = make_engine(app.config["DATABASE_URL"], ping=False, pool_name="hot_path")
         relaxed = app.config["VIEW_DURABILITY"] == "relaxed"
         event.listen(raw_engine, "connect", functools.partial(_hot_path_session, relaxed=relaxed))
     app.extensions["engagement.raw_engine"] = raw_engine
@@ -253,6 +314,7 @@ def _wrapped(
         exc,
         dialect.loaded_dbapi.Error,
         connection_invalidated=dialect.is_disconnect(exc, connection, None),  # type: ignore[arg-type]
+        hide_parameters=True,
     )
     assert isinstance(wrapped, DBAPIError)
     return wrapped
@@ -366,3 +428,8 @@ def insert_for(dialect: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+# SQLAlchemy names a pool's logger after its class: this one would log every dispose at INFO
+# among the service's own lines.
+logging.getLogger(f"{__name__}.{WatchedPool.__name__}").setLevel(logging.WARNING)

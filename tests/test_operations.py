@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from engagement import config
 from engagement.config import ConfigError
+from engagement.models import TokenScope
 from tests import builders
 from tests.conftest import make_app
 
@@ -44,9 +45,11 @@ def test_api_answers_json_503_not_500_when_the_database_is_down(tmp_path: Path) 
 
 
 def test_metrics_show_totals(app: Flask, client: FlaskClient) -> None:
+    secret = builders.api_token(app, scopes=[TokenScope.METRICS])
     builders.article(app)
     client.post("/api/v1/articles/the-story/views", headers={"User-Agent": "Mozilla/5.0 Firefox"})
-    body = client.get("/metrics").get_data(as_text=True)
+    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {secret}"})
+    body = metrics.get_data(as_text=True)
     assert "engagement_articles 1" in body
     assert "engagement_views_total 1" in body
     assert 'engagement_comments{status="approved"} 0' in body
