@@ -5,10 +5,11 @@
 
 In-process (Flask's test client), on a temporary SQLite file, with prometheus-client in its
 multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, a temporary folder) as under the production
-server, and the JSON lines written to /dev/null. Three setups of the same application:
+server, and the JSON lines written to /dev/null. One application, switched request by request
+between three setups:
 
-- ``neither``: the request hooks of the log and the metrics removed;
-- ``metrics``: the request metrics, no request log (``ENGAGEMENT_REQUEST_LOG=false``);
+- ``neither``: the request hooks of the log and the metrics taken out;
+- ``metrics``: the request metrics, no request line (``ENGAGEMENT_REQUEST_LOG=false``);
 - ``log + metrics``: as shipped.
 
 Requests alternate one by one between the setups, so drift in the machine's load reaches all of
@@ -24,15 +25,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 # prometheus-client picks its multiprocess mode when imported: before the service is.
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-metrics-")
 
-from flask import Flask  # noqa: E402
+from flask import Flask
 
-from engagement import create_app, logs, metrics  # noqa: E402
-from engagement import db as database  # noqa: E402
-from engagement.articles import service as articles  # noqa: E402
+from engagement import create_app, logs, metrics
+from engagement import db as database
+from engagement.articles import service as articles
 
 SECRET = "bench-secret-key-0123456789"
 ROUTES = {
@@ -41,29 +43,43 @@ ROUTES = {
 }
 
 
-def build(url: str, instance: Path, setup: str) -> Flask:
+Hooks = tuple[list[Any], list[Any], bool]
+
+
+def build(url: str, instance: Path) -> tuple[Flask, dict[str, Hooks]]:
+    """The application, and its request hooks and request-log setting for each setup."""
     app = create_app(
         environ={},
         DATABASE_URL=url,
         SECRET_KEY=SECRET,
         INSTANCE_PATH=str(instance),
         RATELIMIT_ENABLED=False,
-        REQUEST_LOG=setup == "log + metrics",
     )
-    if setup == "neither":
-        app.before_request_funcs[None].remove(logs._begin)
-        app.after_request_funcs[None].remove(logs._finish)
-        app.after_request_funcs[None].remove(metrics._count_request)
-    return app
+    before, after = app.before_request_funcs[None], app.after_request_funcs[None]
+    ours = {logs._begin, logs._finish, metrics._count_request}
+    setups: dict[str, Hooks] = {
+        "neither": (
+            [f for f in before if f not in ours],
+            [f for f in after if f not in ours],
+            False,
+        ),
+        "metrics": (list(before), list(after), False),
+        "log + metrics": (list(before), list(after), True),
+    }
+    return app, setups
 
 
-def interleaved(apps: dict[str, Flask], method: str, path: str, n: int) -> dict[str, float]:
-    """Median µs per request of each app, requests interleaved one by one across the apps."""
-    clients = {name: app.test_client() for name, app in apps.items()}
+def interleaved(
+    app: Flask, setups: dict[str, Hooks], method: str, path: str, n: int
+) -> dict[str, float]:
+    """Median µs per request in each setup, requests interleaved one by one across them."""
+    client = app.test_client()
     headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
-    timings: dict[str, list[float]] = {name: [] for name in apps}
+    timings: dict[str, list[float]] = {name: [] for name in setups}
     for round_ in range(n + 50):
-        for name, client in clients.items():
+        for name, (before, after, request_log) in setups.items():
+            app.before_request_funcs[None], app.after_request_funcs[None] = before, after
+            app.config["REQUEST_LOG"] = request_log
             start = time.perf_counter()
             client.open(path, method=method, headers=headers)
             if round_ >= 50:  # the first ones warm up
@@ -81,9 +97,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-observability-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
     database.upgrade(url)
-    setups = ("neither", "metrics", "log + metrics")
-    apps = {name: build(url, folder / name.replace(" ", ""), name) for name in setups}
-    with apps["neither"].app_context():
+    app, setups = build(url, folder / "instance")
+    with app.app_context():
         session = database.session()
         articles.put(session, key="bench", title="Bench")
         session.commit()
@@ -92,7 +107,7 @@ def main() -> None:
     print("| route | " + " | ".join(setups) + " | log + metrics cost |", file=results)
     print("|---|---:|---:|---:|---:|", file=results)
     for route, (method, path) in ROUTES.items():
-        medians = interleaved(apps, method, path, args.n)
+        medians = interleaved(app, setups, method, path, args.n)
         cost = medians["log + metrics"] - medians["neither"]
         row = " | ".join(f"{medians[name]:.0f}" for name in setups)
         print(

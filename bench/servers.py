@@ -49,9 +49,12 @@ from tests.serving import processes  # noqa: E402
 HOST = "127.0.0.1"
 HELLO_PORT, APP_PORT, HELLO_PROXY_PORT, APP_PROXY_PORT = 8410, 8411, 8412, 8413
 VENV_BIN = Path(sys.executable).parent
-CANDIDATES = ("sync", "sync+nginx", "gthread", "gevent", "granian-t2", "granian")
-# granian's blocking threads per worker: the shipped figure, and fewer.
-GRANIAN_THREADS = {"granian": None, "granian-t2": "2"}
+CANDIDATES = ("sync", "sync+nginx", "gthread", "gevent", "granian")
+# With --only: granian with 2, 4 or 8 application threads per worker.
+THREAD_VARIANTS = ("granian-t2", "granian-t4", "granian-t8")
+# granian's application threads per worker (GRANIAN_BLOCKING_THREADS); plain "granian" runs
+# the shipped deploy/granian.env as it is.
+GRANIAN_THREADS = {"granian": None, "granian-t2": "2", "granian-t4": "4", "granian-t8": "8"}
 THREAD_KEY = "article-1"
 
 
@@ -262,7 +265,7 @@ def _median(records: list[dict[str, Any]], name: str, field: str) -> float:
 def table(records: list[dict[str, Any]]) -> str:
     """Medians over the rounds; under slow clients, the worst round's p99 and errors."""
     rows = []
-    for kind in CANDIDATES:
+    for kind in CANDIDATES + THREAD_VARIANTS:
         mine = [r for r in records if r["group"] == kind]
         if not mine:
             continue
@@ -300,7 +303,7 @@ def main() -> None:
     env["ENGAGEMENT_AUTO_MIGRATE"] = "true"
     env["BENCH_REFERENCE_POSTGRES"] = run.POSTGRES_URL
     env["BENCH_REFERENCE_SQLITE"] = str(out / "reference.sqlite3")
-    kinds = [k for k in CANDIDATES if k in options.only.split(",")]
+    kinds = [k for k in CANDIDATES + THREAD_VARIANTS if k in options.only.split(",")]
     seeded, token = False, ""
     for round_no in range(options.rounds):
         for kind in kinds:

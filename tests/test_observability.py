@@ -45,15 +45,19 @@ class LogLines:
 
 @pytest.fixture
 def log_lines(app: Flask) -> Iterator[LogLines]:
+    """What the service writes to its log stream (stderr in production) during the test."""
     lines = LogLines()
-    handler = logging.StreamHandler(lines.stream)
-    handler.setFormatter(JsonFormatter())
-    loggers = [logging.getLogger(name) for name in ("engagement", "flask-limiter")]
-    for logger in loggers:
-        logger.addHandler(handler)
+    handlers = {
+        handler
+        for name in ("engagement", "flask-limiter")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+        and isinstance(handler.formatter, JsonFormatter)
+    }
+    streams = {handler: handler.setStream(lines.stream) for handler in handlers}
     yield lines
-    for logger in loggers:
-        logger.removeHandler(handler)
+    for handler, stream in streams.items():
+        handler.setStream(stream)
 
 
 def metrics_text(client: FlaskClient, app: Flask) -> str:
