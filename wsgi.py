@@ -1,4 +1,4 @@
-"""The WSGI entry point: ``gunicorn wsgi:app``."""
+"""The WSGI entry point: ``granian wsgi:app`` (see deploy/granian.env)."""
 
 from engagement.cli import app_or_exit
 

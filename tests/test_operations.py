@@ -83,6 +83,7 @@ def test_every_api_route_is_in_the_openapi_document(app: Flask, client: FlaskCli
         ("ALLOWED_ORIGINS", "magazine.example"),
         ("DEBUG", "perhaps"),
         ("COUNTERS_CACHE_SECONDS", "-1"),
+        ("METRICS_LISTEN", "9101"),
     ],
 )
 def test_bad_setting_is_refused_with_its_name(variable: str, value: str) -> None:

@@ -115,13 +115,15 @@ def render_nginx_site(port: int, upstreams: Iterable[str], cache: Path) -> str:
     return site
 
 
-def start_nginx(prefix: Path, port: int, upstreams: Iterable[str]) -> subprocess.Popen[bytes]:
-    """Debian's nginx in the foreground, its files under ``prefix``, serving the shipped site."""
+def write_nginx_config(prefix: Path, site: str) -> Path:
+    """An nginx.conf under ``prefix`` that includes ``site`` inside ``http {}``, as Debian's
+    nginx.conf includes sites-enabled/; its pid, logs and temporary files under ``prefix``."""
     (prefix / "logs").mkdir(parents=True, exist_ok=True)
     (prefix / "cache").mkdir(exist_ok=True)
-    (prefix / "site.conf").write_text(render_nginx_site(port, upstreams, prefix / "cache"))
+    (prefix / "site.conf").write_text(site)
     user = "user root;\n" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(
+    config = prefix / "nginx.conf"
+    config.write_text(
         f"""{user}daemon off;
 worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -139,17 +141,25 @@ http {{
 }}
 """
     )
-    with (prefix / "logs" / "stderr.log").open("ab") as out:
-        return subprocess.Popen(
-            [
-                NGINX,
-                "-p",
-                str(prefix),
-                "-c",
-                str(prefix / "nginx.conf"),
-                "-e",
-                str(prefix / "logs" / "error.log"),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return config
+
+
+def nginx_command(prefix: Path, config: Path, *args: str) -> list[str]:
+    return [
+        NGINX,
+        "-p",
+        str(prefix),
+        "-c",
+        str(config),
+        "-e",
+        str(prefix / "logs" / "error.log"),
+        *args,
+    ]
+
+
+def start_nginx(prefix: Path, port: int, upstreams: Iterable[str]) -> subprocess.Popen[bytes]:
+    """Debian's nginx in the foreground, its files under ``prefix``, serving the shipped site."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    config = write_nginx_config(prefix, render_nginx_site(port, upstreams, prefix / "cache"))
+    with (prefix / "stderr.log").open("ab") as out:
+        return subprocess.Popen(nginx_command(prefix, config), stdout=out, stderr=subprocess.STDOUT)
