@@ -65,16 +65,11 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
-        fields = getattr(record, "request_fields", None)
-        if fields is not None:  # the request line: known fields only, nothing to scrub
-            entry["message"] = record.msg
-            entry.update(fields)
-        else:
-            entry["message"] = scrub(record.getMessage())
-            if has_request_context():
-                entry["method"] = request.method
-                entry["route"] = request.url_rule.rule if request.url_rule else None
-                entry["request_id"] = g.get("request_id")
+        entry["message"] = scrub(record.getMessage())
+        if has_request_context():
+            entry["method"] = request.method
+            entry["route"] = request.url_rule.rule if request.url_rule else None
+            entry["request_id"] = g.get("request_id")
         if record.exc_info:
             entry["exception"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
@@ -86,7 +81,7 @@ def init_app(app: Flask) -> None:
     adds request hooks, so that the request's clock and id come first."""
     level = app.config["LOG_LEVEL"].upper()
     # No line shows the thread or process names, which every record would otherwise look up
-    # (the logging HOWTO's "Optimization"): they cost a tenth of the request line.
+    # (the logging HOWTO's "Optimization").
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for name, floor in {"engagement": logging.NOTSET, **LIBRARY_LEVELS}.items():
         logger = logging.getLogger(name)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +37,7 @@ class Proxied:
     url: str
     prefix: Path
     instance_logs: list[Path]
+    instance_pids: list[int]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +92,7 @@ def proxied(
         children.append(nginx)
         url = f"http://127.0.0.1:{port}"
         processes.wait_until_up(f"{url}/healthz", nginx, "nginx")
-        yield Proxied(url, tmp_path / "nginx", logs)
+        yield Proxied(url, tmp_path / "nginx", logs, [child.pid for child in children[:2]])
     finally:
         for child in reversed(children):
             processes.stop(child)
@@ -155,3 +160,46 @@ def test_nginx_gives_each_request_an_id_that_the_service_logs(proxied: Proxied, 
     assert re.fullmatch(r"[0-9a-f]{32}", answer["id"])  # nginx's $request_id
     served_by = [log for log in proxied.instance_logs if answer["id"] in log.read_text()]
     assert len(served_by) == 1
+
+
+def _workers(master: int) -> set[int]:
+    return {int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
+
+
+def test_reloading_the_instances_one_at_a_time_fails_no_request(proxied: Proxied) -> None:
+    # The README's upgrade: each instance reloaded gracefully in turn (SIGHUP); while one
+    # replaces its worker, nginx sends what it refuses to the other.
+    failures: list[str] = []
+    answered = 0
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        nonlocal answered
+        while not stop.is_set():
+            try:
+                with urlopen(f"{proxied.url}/api/v1/counters?keys=reload", timeout=10) as answer:
+                    answer.read()
+            except OSError as error:
+                failures.append(str(error))
+            answered += 1
+
+    readers = [threading.Thread(target=keep_reading) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        for master in proxied.instance_pids:
+            before = _workers(master)
+            os.kill(master, signal.SIGHUP)
+            # The old worker goes once the new one has had GRANIAN_RESPAWN_INTERVAL (15 s).
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline and (
+                not _workers(master) or _workers(master) & before
+            ):
+                time.sleep(0.1)
+            assert _workers(master) and not _workers(master) & before, "no new worker"
+            time.sleep(1)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=15)
+    assert failures == [] and answered > 20
