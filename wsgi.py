@@ -1,4 +1,4 @@
-"""The WSGI entry point: ``gunicorn wsgi:app`` (or any WSGI server).
+"""The WSGI entry point: ``granian wsgi:app`` (see deploy/granian.env), or any WSGI server.
 
 A bad setting or an unusable database is one line on stderr and exit status 4, which gunicorn
 takes as "the application cannot load" and stops instead of restarting workers.

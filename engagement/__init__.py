@@ -45,7 +45,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     from engagement.moderation.pages import bp as moderation_pages
     from engagement.pageviews.api import bp as pageviews_api
 
-    logs.init_app(app)
+    logs.init_app(app)  # first: every request's clock and id
+    metrics.init_app(app)
     db.init_app(app)
     errors.init_app(app)
     health.init_app(app)

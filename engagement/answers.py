@@ -9,6 +9,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, NamedTuple, TypeVar
 
+from engagement.instruments import ANSWER_CACHE
+
 V = TypeVar("V")
 
 
@@ -27,6 +29,7 @@ class AnswerCache(Generic[V]):
         self,
         max_bytes: int,
         *,
+        name: str,
         seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -36,18 +39,23 @@ class AnswerCache(Generic[V]):
         self.size = 0
         self._entries: OrderedDict[Hashable, _Entry[V]] = OrderedDict()
         self._lock = threading.Lock()
+        # Hits and misses are counted for /metrics, under the cache's ``name``.
+        self._hits = ANSWER_CACHE.labels(name, "hit")
+        self._misses = ANSWER_CACHE.labels(name, "miss")
 
     def get(self, key: Hashable) -> V | None:
         """The answer stored under ``key``, unless it has expired; else None."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.expires <= self.clock():
+            if entry is not None and entry.expires <= self.clock():
                 del self._entries[key]
                 self.size -= entry.size
+                entry = None
+            if entry is None:
+                self._misses.inc()
                 return None
             self._entries.move_to_end(key)
+            self._hits.inc()
             return entry.value
 
     def put(self, key: Hashable, value: V, size: int) -> None:

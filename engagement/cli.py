@@ -143,7 +143,7 @@ def db_downgrade(revision: str) -> None:
     default=[TokenScope.ARTICLES.value],
     show_default=True,
     help="What the token may do (repeat for several): 'articles' registers and updates "
-    "articles, 'moderation' uses the moderation API.",
+    "articles, 'moderation' uses the moderation API, 'metrics' reads /metrics.",
 )
 @with_appcontext
 def create_token(name: str, scopes: tuple[str, ...]) -> None:
@@ -153,8 +153,12 @@ def create_token(name: str, scopes: tuple[str, ...]) -> None:
         db, actor=Actor.command_line(), name=name, scopes=[TokenScope(s) for s in scopes]
     )
     db.commit()
-    click.echo(f"token {token.id} ({name}, {token.scopes}): {secret}")
-    click.echo("Keep it now: only its hash is stored.", err=True)
+    # The secret alone on stdout, so that TOKEN="$(engagement create-token cms)" works.
+    click.echo(
+        f"token {token.id} ({name}, {token.scopes}); keep it now: only its hash is stored.",
+        err=True,
+    )
+    click.echo(secret)
 
 
 @main.command("list-tokens")

@@ -144,6 +144,14 @@ def _storage_url(raw: str) -> str:
     return value
 
 
+def _listen_address(raw: str) -> str:
+    value = raw.strip()
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected host:port, such as 127.0.0.1:9101")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -416,6 +424,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder for the SQLite file and local state. Default: ./instance.",
     ),
     Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
+    Setting(
+        "REQUEST_LOG",
+        _bool,
+        True,
+        "Log one JSON line per request (method, route, status, duration, bytes, request id).",
+    ),
+    Setting(
+        "METRICS_LISTEN",
+        _listen_address,
+        "",
+        "`host:port` where one worker serves /metrics without a token (for a scraper on a "
+        "private network); empty: /metrics is on the service's port, for a `metrics` token.",
+    ),
     Setting("DEMO", _bool, False, "Serve the demo article page at /demo/."),
 )
 
@@ -444,6 +465,28 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
         hint = f"did you mean {PREFIX}{close[0]}?" if close else "no setting has a name like it"
         warnings.append(f"{name} is not a setting of this version; {hint}")
     return warnings
+
+
+# The server's own variables that say how many worker processes it runs (granian's, and the
+# convention gunicorn and others follow).
+WORKER_COUNT_VARIABLES = ("GRANIAN_WORKERS", "WEB_CONCURRENCY")
+
+
+def declared_workers(environ: Mapping[str, str] | None = None) -> int:
+    """How many worker processes the server says it runs (1 when it says nothing)."""
+    source = os.environ if environ is None else environ
+    for name in WORKER_COUNT_VARIABLES:
+        raw = source.get(name, "").strip()
+        if raw.isdigit():
+            return int(raw)
+    return 1
+
+
+def metrics_directory(environ: Mapping[str, str] | None = None) -> str:
+    """prometheus-client's multiprocess folder (``PROMETHEUS_MULTIPROC_DIR``, the library's own
+    variable, which it reads when imported); empty when each process counts for itself."""
+    source = os.environ if environ is None else environ
+    return source.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
 def load(environ: Mapping[str, str] | None = None, **overrides: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
+
+from engagement.instruments import POOL_IN_USE, POOL_WAIT_SECONDS, POOL_WAITS
 
 log = logging.getLogger(__name__)
 
@@ -156,21 +159,75 @@ def _bounded_connector(waits: Waits) -> Callable[..., Any]:
     return connect
 
 
+class WatchedPool(QueuePool):
+    """SQLAlchemy's queue pool, counting for /metrics the connections in use and the checkouts
+    that found every connection taken and had to wait for one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watch_as("session")
+
+    def watch_as(self, name: str) -> None:
+        """Count this pool under ``name`` (``session``, ``hot_path``)."""
+        self._in_use = POOL_IN_USE.labels(name)
+        self._waits = POOL_WAITS.labels(name)
+        self._wait_seconds = POOL_WAIT_SECONDS.labels(name)
+
+    def _do_get(self) -> Any:  # the pool's own override point for checkouts
+        # Every connection is out and no overflow is left: this checkout waits.
+        full = self.checkedin() == 0 and self.overflow() >= self._max_overflow
+        started = time.perf_counter() if full else 0.0
+        try:
+            connection = super()._do_get()
+        finally:
+            if full:
+                self._waits.inc()
+                self._wait_seconds.inc(time.perf_counter() - started)
+        self._in_use.inc()
+        return connection
+
+    def _do_return_conn(self, record: Any) -> None:
+        self._in_use.dec()
+        super()._do_return_conn(record)
+
+    def recreate(self) -> QueuePool:
+        # dispose() replaces the pool: the new one must keep counting under the same name.
+        fresh = super().recreate()
+        fresh.__class__ = WatchedPool
+        assert isinstance(fresh, WatchedPool)
+        fresh._in_use, fresh._waits, fresh._wait_seconds = (
+            self._in_use,
+            self._waits,
+            self._wait_seconds,
+        )
+        return fresh
+
+
 def make_engine(
-    url: str, *, pooled: bool = True, ping: bool = True, waits: Waits | None = None
+    url: str,
+    *,
+    pooled: bool = True,
+    ping: bool = True,
+    waits: Waits | None = None,
+    pool_name: str = "session",
 ) -> Engine:
     """Create an engine tuned for the service: SQLite in WAL mode, PostgreSQL via psycopg 3.
 
     With ``waits`` every wait on PostgreSQL is bounded: connecting, each answer, and taking a
     connection from the pool (a file-backed SQLite's pool too; its writers queue as below).
+    Database errors never show their statement's parameters (an email, an address's hash): they
+    reach the logs.
     """
-    pooling: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    pooling: dict[str, Any] = {"poolclass": WatchedPool} if pooled else {"poolclass": NullPool}
+    pooling["hide_parameters"] = True
     in_memory = make_url(url).database in (None, "", ":memory:")
     if pooled and waits is not None and not in_memory:
         pooling["pool_timeout"] = waits.pool
     if url.startswith("sqlite"):
         connect_args = {"timeout": 30, "factory": QueuedWriterConnection}
         engine = create_engine(url, connect_args=connect_args, **pooling)
+        if isinstance(engine.pool, WatchedPool):
+            engine.pool.watch_as(pool_name)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -213,6 +270,8 @@ def make_engine(
     engine = create_engine(url, connect_args={"options": "-c jit=off"}, **pooling)
     if waits is not None:
         event.listen(engine, "do_connect", _bounded_connector(waits))
+    if isinstance(engine.pool, WatchedPool):
+        engine.pool.watch_as(pool_name)
     return engine
 
 
@@ -234,7 +293,9 @@ def init_app(app: Flask) -> None:
     # round trip of its own on every page load; ``raw`` retries once on a dropped connection.
     raw_engine = engine
     if engine.dialect.name == "postgresql":
-        raw_engine = make_engine(app.config["DATABASE_URL"], ping=False, waits=waits)
+        raw_engine = make_engine(
+            app.config["DATABASE_URL"], ping=False, waits=waits, pool_name="hot_path"
+        )
         relaxed = app.config["VIEW_DURABILITY"] == "relaxed"
         event.listen(raw_engine, "connect", functools.partial(_hot_path_session, relaxed=relaxed))
     app.extensions["engagement.raw_engine"] = raw_engine
@@ -357,6 +418,7 @@ def _wrapped(
         exc,
         dialect.loaded_dbapi.Error,
         connection_invalidated=dialect.is_disconnect(exc, connection, None),  # type: ignore[arg-type]
+        hide_parameters=True,
     )
     assert isinstance(wrapped, DBAPIError)
     return wrapped
@@ -493,3 +555,8 @@ def insert_for(dialect: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+# SQLAlchemy names a pool's logger after its class: this one would log every dispose at INFO
+# among the service's own lines.
+logging.getLogger(f"{__name__}.{WatchedPool.__name__}").setLevel(logging.WARNING)

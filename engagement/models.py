@@ -83,6 +83,7 @@ class TokenScope(enum.StrEnum):
 
     ARTICLES = "articles"  # register and update articles, open and close their threads
     MODERATION = "moderation"  # the moderation API under /api/v1/moderation
+    METRICS = "metrics"  # read /metrics
 
 
 class Commenting(enum.StrEnum):

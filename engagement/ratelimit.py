@@ -30,7 +30,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from werkzeug.exceptions import HTTPException
 
-from engagement.config import ConfigError
+from engagement.config import ConfigError, declared_workers
 from engagement.errors import ApiError, error_response, html_error, wants_json
 
 log = logging.getLogger(__name__)
@@ -320,6 +320,15 @@ def init_app(app: Flask) -> None:
         # Limits kept elsewhere (a proxy, a CDN): the limiter's three hooks would still run on
         # every request, to count nothing.
         return
+    workers = declared_workers()
+    if url.startswith("memory://") and workers > 1:
+        log.warning(
+            "rate limits are counted in memory:// by each of the %d worker processes: a client "
+            "gets up to %d times each limit; set ENGAGEMENT_RATELIMIT_STORAGE_URL=redis://... "
+            "to share one count",
+            workers,
+            workers,
+        )
     app_limiter.init_app(app)
     app.before_request(_watch_storage)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)

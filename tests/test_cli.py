@@ -49,6 +49,21 @@ def test_create_token_prints_a_working_token_once(app: Flask, tmp_path: Path) ->
         assert stored.name == "cms" and secret not in stored.token_hash
 
 
+def test_create_token_prints_the_secret_alone_on_stdout_for_scripts(
+    app: Flask, tmp_path: Path
+) -> None:
+    # TOKEN="$(engagement create-token cms)": stdout is the secret, the explanation is on stderr.
+    env = {
+        "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
+        "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
+        "ENGAGEMENT_DATABASE_URL": app.config["DATABASE_URL"],
+    }
+    result = CliRunner().invoke(main, ["create-token", "cms"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0
+    assert re.fullmatch(r"eng_[A-Za-z0-9_-]{43}\n", result.stdout)
+    assert "only its hash is stored" in result.stderr
+
+
 def test_a_token_from_the_command_line_may_register_articles_only_by_default(
     app: Flask, tmp_path: Path
 ) -> None:
@@ -76,7 +91,7 @@ def test_create_token_with_an_unknown_scope_exits_2_and_creates_nothing(
     code, output = run(
         tmp_path, "create-token", "cms", "--scope", "all", url=app.config["DATABASE_URL"]
     )
-    assert code == 2 and "'all' is not one of 'articles', 'moderation'" in output
+    assert code == 2 and "'all' is not one of 'articles', 'moderation', 'metrics'" in output
     with app.app_context():
         assert database.session().query(ApiToken).all() == []
 

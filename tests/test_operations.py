@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from engagement import config
 from engagement.config import ConfigError
+from engagement.models import TokenScope
 from tests import builders
 from tests.conftest import make_app
 
@@ -41,9 +42,11 @@ def test_api_answers_json_503_not_500_when_the_database_is_down(tmp_path: Path) 
 
 
 def test_metrics_show_totals(app: Flask, client: FlaskClient) -> None:
+    secret = builders.api_token(app, scopes=[TokenScope.METRICS])
     builders.article(app)
     client.post("/api/v1/articles/the-story/views", headers={"User-Agent": "Mozilla/5.0 Firefox"})
-    body = client.get("/metrics").get_data(as_text=True)
+    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {secret}"})
+    body = metrics.get_data(as_text=True)
     assert "engagement_articles 1" in body
     assert "engagement_views_total 1" in body
     assert 'engagement_comments{status="approved"} 0' in body
@@ -77,6 +80,7 @@ def test_every_api_route_is_in_the_openapi_document(app: Flask, client: FlaskCli
         ("ALLOWED_ORIGINS", "magazine.example"),
         ("DEBUG", "perhaps"),
         ("COUNTERS_CACHE_SECONDS", "-1"),
+        ("METRICS_LISTEN", "9101"),
     ],
 )
 def test_bad_setting_is_refused_with_its_name(variable: str, value: str) -> None:

@@ -35,6 +35,6 @@ def for_app(app: Flask) -> AnswerCache[Answer] | None:
         seconds = app.config["COUNTERS_CACHE_SECONDS"]
         if not seconds:
             return None
-        fresh = AnswerCache[Answer](MAX_BYTES, seconds=seconds)
+        fresh = AnswerCache[Answer](MAX_BYTES, name="counters", seconds=seconds)
         cache = app.extensions.setdefault("engagement.counters_cache", fresh)
     return cache  # type: ignore[no-any-return]

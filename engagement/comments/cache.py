@@ -16,6 +16,6 @@ def for_app(app: Flask) -> AnswerCache[bytes]:
     """The application's thread cache (created on first use)."""
     cache = app.extensions.get("engagement.thread_cache")
     if cache is None:
-        fresh = AnswerCache[bytes](app.config["THREAD_CACHE_MB"] * 1024 * 1024)
+        fresh = AnswerCache[bytes](app.config["THREAD_CACHE_MB"] * 1024 * 1024, name="threads")
         cache = app.extensions.setdefault("engagement.thread_cache", fresh)
     return cache  # type: ignore[no-any-return]

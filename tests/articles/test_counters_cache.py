@@ -110,7 +110,7 @@ def test_with_zero_seconds_every_request_reads_the_database(
 
 def test_least_recently_used_answers_make_room() -> None:
     clock = Clock()
-    answers = AnswerCache[bytes](100, seconds=5, clock=clock)
+    answers = AnswerCache[bytes](100, name="test", seconds=5, clock=clock)
     answers.put("a", b"x" * 40, 40)
     answers.put("b", b"y" * 40, 40)
     assert answers.get("a") is not None

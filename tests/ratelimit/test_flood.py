@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +20,8 @@ from engagement import db as database
 from engagement.models import Comment
 from tests import builders
 from tests.conftest import ALLOWED_ORIGIN, TEST_SECRET
+from tests.serving import processes
 
-ROOT = Path(__file__).resolve().parents[2]
 FLOOD = 200
 LIMIT = "5 per minute; 30 per hour; 100 per day"
 
@@ -53,32 +48,13 @@ def test_a_flood_from_one_client_stores_exactly_the_limit(app: Flask, client: Fl
     assert stored_comments(app) == 5
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with status {process.returncode}")
-        try:
-            with urlopen(f"{url}/healthz", timeout=1):
-                return
-        except OSError:  # refused, reset or timed out while it starts
-            time.sleep(0.1)
-    pytest.fail(f"gunicorn at {url} did not come up")
-
-
 @pytest.fixture
-def two_gunicorns(
+def two_instances(
     app: Flask, database_url: str, redis_url: str, tmp_path: Path
 ) -> Iterator[list[str]]:
-    """Two gunicorn processes (one worker each) on one database, counting limits in Redis."""
+    """Two instances of the shipped server (one worker each) on one database, counting limits
+    in Redis."""
     env = {
-        **os.environ,
         "ENGAGEMENT_DATABASE_URL": database_url,
         "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
         "ENGAGEMENT_AUTO_MIGRATE": "0",
@@ -88,26 +64,22 @@ def two_gunicorns(
         "ENGAGEMENT_LIMIT_COMMENTS": LIMIT,
         "ENGAGEMENT_LOG_LEVEL": "error",
     }
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    processes, urls = [], []
-    for _ in range(2):
-        port = _free_port()
-        command = [gunicorn, "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"]
-        processes.append(
-            subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
+    children, urls = [], []
     try:
-        for url, process in zip(urls, processes, strict=True):
-            _wait_until_up(url, process)
+        for n in range(2):
+            port = processes.free_port()
+            children.append(
+                processes.start_server(
+                    port, env, log=tmp_path / f"server-{n}.log", settings={"GRANIAN_WORKERS": "1"}
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url, child in zip(urls, children, strict=True):
+            processes.wait_until_up(f"{url}/healthz", child, "granian")
         yield urls
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
+        for child in children:
+            processes.stop(child)
 
 
 def _post(url: str, text: str) -> tuple[int, str | None]:
@@ -126,12 +98,12 @@ def _post(url: str, text: str) -> tuple[int, str | None]:
 
 @pytest.mark.redis
 def test_a_flood_split_across_two_processes_sharing_redis_stores_exactly_the_limit(
-    app: Flask, two_gunicorns: list[str]
+    app: Flask, two_instances: list[str]
 ) -> None:
     builders.article(app)
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(
-            pool.map(lambda i: _post(two_gunicorns[i % 2], f"Comment number {i}."), range(FLOOD))
+            pool.map(lambda i: _post(two_instances[i % 2], f"Comment number {i}."), range(FLOOD))
         )
     assert Counter(status for status, _ in answers) == {201: 5, 429: FLOOD - 5}
     assert all(retry_after for status, retry_after in answers if status == 429)

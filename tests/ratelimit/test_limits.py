@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 
 from engagement import config, ratelimit
 from engagement.config import ConfigError
+from engagement.models import TokenScope
 from tests import builders
 from tests.conftest import ALLOWED_ORIGIN, make_app
 
@@ -182,8 +183,10 @@ def test_preflight_options_is_never_limited(app: Flask, client: FlaskClient) -> 
     assert 429 not in statuses(answers)
 
 
-def test_health_checks_and_metrics_are_never_limited(client: FlaskClient) -> None:
-    answers = [client.get(path) for path in ("/healthz", "/readyz", "/metrics") for _ in range(6)]
+def test_health_checks_and_metrics_are_never_limited(app: Flask, client: FlaskClient) -> None:
+    scraper = {"Authorization": f"Bearer {builders.api_token(app, scopes=[TokenScope.METRICS])}"}
+    paths = ("/healthz", "/readyz", "/metrics")
+    answers = [client.get(path, headers=scraper) for path in paths for _ in range(6)]
     assert set(statuses(answers)) == {200}
 
 
