@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -242,6 +244,32 @@ def prune_views() -> None:
     removed = pageviews.prune_marks(db, before=utcnow() - window)
     db.commit()
     click.echo(f"removed {removed} expired marks")
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--batch", default=50, show_default=True, help="Rows taken per step of a pass.")
+@click.option(
+    "--lease-seconds",
+    default=300,
+    show_default=True,
+    help="How long a taken delivery is this worker's; after a crash another takes it then.",
+)
+@with_appcontext
+def worker(once: bool, batch: int, lease_seconds: int) -> None:
+    """Deliver webhooks and mails from the outbox; run one or more beside the web processes."""
+    from engagement.notifications.worker import Worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner = Worker(app, batch=batch, lease=timedelta(seconds=lease_seconds))
+    if once:
+        click.echo(f"handled {runner.drain()}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"worker {os.getpid()} delivering; stop with SIGTERM or Ctrl-C", err=True)
+    runner.run(stop)
 
 
 @click.command("demo")

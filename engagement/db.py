@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -121,11 +121,11 @@ def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
             # instead of failing with "database is locked" when a reader upgrades to a writer.
             # Requests that may write (every method but GET/HEAD/OPTIONS) take it up front,
             # except in the read transactions they open with ``reading``.
-            writes = (
-                has_request_context()
-                and request.method not in SAFE_METHODS
-                and not g.get("db_reading", False)
-            )
+            # Outside requests (``engagement worker``), the app context says whether it writes.
+            if has_request_context():
+                writes = request.method not in SAFE_METHODS and not g.get("db_reading", False)
+            else:
+                writes = has_app_context() and bool(g.get("db_writes", False))
             if writes:
                 dbapi_conn = conn.connection.dbapi_connection
                 if isinstance(dbapi_conn, QueuedWriterConnection):

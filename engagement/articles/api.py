@@ -44,6 +44,10 @@ class Article(BaseModel):
     views: int
     open: bool = Field(description="Whether the thread accepts new comments.")
     moderation: ModerationMode = Field(description="The moderation mode that applies.")
+    reply_notifications: bool = Field(
+        description="Whether readers may ask to be emailed when someone replies "
+        "(`notify_replies` on a new comment): the service has a mail server."
+    )
 
 
 class CounterPair(BaseModel):
