@@ -62,7 +62,6 @@ def build(
     message["Date"] = formatdate(usegmt=True)
     domain = parseaddr(settings.sender)[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=domain)
-    message["Content-Language"] = language
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:
         # RFC 8058: mail clients offer "unsubscribe" and POST "List-Unsubscribe=One-Click".
@@ -74,6 +73,8 @@ def build(
         render_template(f"notifications/{template}.html", subject=subject, **values),
         subtype="html",
     )
+    # After the parts exist: turning the mail multipart moves Content-* headers into the first.
+    message["Content-Language"] = language
     return message
 
 
