@@ -116,7 +116,8 @@ class Receiver:
         assert self.server is not None
         return f"http://127.0.0.1:{self.server.server_port}/hooks"
 
-    def start(self) -> Receiver:
+    def start(self, port: int = 0) -> Receiver:
+        """Listen on 127.0.0.1 (``port`` 0: any free port)."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -135,15 +136,19 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
+
+    def start_on(self, port: int) -> Receiver:
+        return self.start(port)
 
     def stop(self) -> None:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+            self.server = None
 
     def ids(self) -> list[str]:
         with self.lock:
