@@ -50,9 +50,7 @@ def test_a_refused_address_is_explained_and_nothing_is_stored(
 ) -> None:
     admin(app, client)
     app.config["WEBHOOK_ALLOWED_NETWORKS"] = []
-    answer = post_form(
-        client, "/moderation/webhooks", url="http://127.0.0.1:8699/", event=EVENTS
-    )
+    answer = post_form(client, "/moderation/webhooks", url="http://127.0.0.1:8699/", event=EVENTS)
     assert answer.status_code == 303
     page = client.get("/moderation/webhooks").get_data(as_text=True)
     assert "loopback, private or link-local" in page
@@ -111,9 +109,7 @@ def test_an_admin_disables_and_removes_an_endpoint(
         assert database.session().query(WebhookEndpoint).count() == 0
 
 
-def test_moderators_who_are_not_admins_cannot_see_webhooks(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_moderators_who_are_not_admins_cannot_see_webhooks(app: Flask, client: FlaskClient) -> None:
     make_moderator(app, "mia")
     log_in(client)
     assert client.get("/moderation/webhooks").status_code == 403
