@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -105,9 +105,8 @@ class Worker:
 
     def run_once(self) -> int:
         """One pass over everything due now; how many events, deliveries and mails it handled."""
-        with self.app.app_context():
-            # SQLite: take the write lock at BEGIN, like a request that writes (see db.py).
-            g.db_writes = True
+        # SQLite: take the write lock at BEGIN, like a request that writes (see db.py).
+        with self.app.app_context(), database.writing():
             done = self.fan_out()
             done += self.deliver_webhooks()
             if events.mail_configured():
