@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -275,17 +276,43 @@ def worker(once: bool, batch: int, lease_seconds: int) -> None:
 @click.command("demo")
 @click.option("--port", default=5000, show_default=True)
 def demo(port: int) -> None:
-    """Run the service on 127.0.0.1 with its embedded SQLite and the demo article at /demo/."""
+    """Run the service on 127.0.0.1 with its embedded SQLite, the demo article at /demo/, a
+    local mail catcher (its mails at /demo/mail/) and a worker that delivers to it."""
+    from engagement.notifications.catcher import MailCatcher
+    from engagement.notifications.worker import Worker
+
     os.environ.setdefault("ENGAGEMENT_DEBUG", "1")
     os.environ.setdefault("ENGAGEMENT_DEMO", "1")
+    os.environ.setdefault("ENGAGEMENT_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    catcher = None
+    if not os.environ.get("ENGAGEMENT_SMTP_HOST"):
+        instance = Path(app_or_exit().instance_path)
+        catcher = MailCatcher(instance / "demo-mail").start()
+        os.environ.update(
+            ENGAGEMENT_SMTP_HOST="127.0.0.1",
+            ENGAGEMENT_SMTP_PORT=str(catcher.port),
+            ENGAGEMENT_SMTP_TLS="none",
+            ENGAGEMENT_MAIL_FROM="The Harbour Review <comments@harbour-review.invalid>",
+        )
     app = app_or_exit()
+    stop = threading.Event()
+    threading.Thread(target=Worker(app).run, args=(stop,), daemon=True, name="worker").start()
     click.echo(f"demo article: http://127.0.0.1:{port}/demo/")
+    if catcher is not None:
+        click.echo(
+            f"caught mail:  http://127.0.0.1:{port}/demo/mail/ (SMTP on port {catcher.port})"
+        )
     click.echo(
         f"moderation:   http://127.0.0.1:{port}/moderation/ (an account: "
         "ENGAGEMENT_DEBUG=1 engagement create-moderator NAME --role admin)"
     )
-    # Flask's CLI refuses app.run(); serve with Werkzeug directly, local-only.
-    run_simple("127.0.0.1", port, app, threaded=True)
+    try:
+        # Flask's CLI refuses app.run(); serve with Werkzeug directly, local-only.
+        run_simple("127.0.0.1", port, app, threaded=True)
+    finally:
+        stop.set()
+        if catcher is not None:
+            catcher.stop()
 
 
 main.add_command(demo)
