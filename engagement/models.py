@@ -369,6 +369,9 @@ class OutboxEvent(Base):
     comment_id: Mapped[int | None] = mapped_column(Integer)
     article_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # A new comment whose author asked to hear of replies: the language of the mails. The
+    # worker records the wish (``subscriptions.watch``), so the post itself writes one row.
+    watch_language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 

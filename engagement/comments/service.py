@@ -41,7 +41,7 @@ from engagement.models import (
     ReportReason,
     utcnow,
 )
-from engagement.notifications import events, subscriptions
+from engagement.notifications import events
 
 EDIT_TOKEN_BYTES = 32  # 256 random bits
 
@@ -234,20 +234,21 @@ def prepare(
 
 def save(db: Session, draft: Draft) -> Draft:
     """Store a prepared comment: one insert, and the thread's counter and version if it shows;
-    its event, and the author's request to hear of replies, in the same transaction."""
+    its event (with the author's wish to hear of replies) in the same transaction."""
     comment = draft.comment
     db.add(comment)
     db.flush()
     if comment.visible:
         articles.bump_thread(db, article_id=comment.article_id, count_delta=1)
-    if draft.watch_language is not None and comment.status is not CommentStatus.SPAM:
-        subscriptions.watch(db, comment=comment, language=draft.watch_language)
+    # Spam asks for nothing: no confirmation mail goes out on a spammer's say-so.
+    watch = draft.watch_language if comment.status is not CommentStatus.SPAM else None
     events.comment_event(
         db,
         type=events.COMMENT_CREATED,
         comment=comment,
         article=draft.article,
         heard=draft.heard,
+        watch_language=watch,
     )
     return draft
 

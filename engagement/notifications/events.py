@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engagement.models import Article, Comment, OutboxEvent, WebhookEndpoint, utcnow
@@ -43,6 +43,8 @@ EVENTS = (
 )
 
 _ANY_ENABLED_ENDPOINT = select(WebhookEndpoint.id).where(WebhookEndpoint.enabled).limit(1)
+# One statement, built once: every post runs it while anything listens.
+_INSERT_EVENT = insert(OutboxEvent)
 
 
 def mail_configured() -> bool:
@@ -98,16 +100,19 @@ def _record(
     data: dict[str, Any],
     comment_id: int | None = None,
     article_id: int | None = None,
+    watch_language: str | None = None,
 ) -> None:
-    db.add(
-        OutboxEvent(
-            type=type,
-            message_id=new_message_id(),
-            comment_id=comment_id,
-            article_id=article_id,
-            data=data,
-            created_at=utcnow(),
-        )
+    db.execute(
+        _INSERT_EVENT,
+        {
+            "type": type,
+            "message_id": new_message_id(),
+            "comment_id": comment_id,
+            "article_id": article_id,
+            "data": data,
+            "watch_language": watch_language,
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -118,11 +123,13 @@ def comment_event(
     comment: Comment,
     article: Article | None = None,
     heard: bool | None = None,
+    watch_language: str | None = None,
 ) -> None:
     """Record that ``comment`` was created, approved, rejected, deleted, edited or reported.
 
     ``heard``: what ``listening`` answered moments ago, when the caller asked it before its
     write transaction (a post reads everything it can first; see ``comments.api.create``).
+    ``watch_language``: the new comment's author asked to hear of replies, in this language.
     """
     if not (listening(db) if heard is None else heard):
         return
@@ -135,6 +142,7 @@ def comment_event(
         data={"comment": comment_json(comment), "article": article_json(article)},
         comment_id=comment.id,
         article_id=article.id,
+        watch_language=watch_language,
     )
 
 

@@ -311,57 +311,92 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def post(
-    endpoint: WebhookEndpoint,
-    *,
-    message_id: str,
-    body: str,
-    now: datetime,
-    allowed_networks: Iterable[str],
-    timeout: float,
-) -> Attempt:
-    """POST ``body`` to the endpoint, signed; never raises, never follows a redirect."""
-    started = time.monotonic()
+class Sender:
+    """POSTs deliveries, keeping one connection per receiver address for a batch."""
 
-    def took() -> int:
-        return int((time.monotonic() - started) * 1000)
+    def __init__(self, *, allowed_networks: Iterable[str], timeout: float) -> None:
+        self.allowed_networks = list(allowed_networks)
+        self.timeout = timeout
+        self._connections: dict[tuple[bool, str, int, str], http.client.HTTPConnection] = {}
 
-    parts = urlsplit(endpoint.url)
-    host = parts.hostname or ""
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    # The header's timestamp is the wall clock's: receivers compare it with theirs.
-    sent_at = datetime.now(UTC)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": signature(
-            endpoint, message_id=message_id, timestamp=sent_at, body=body, now=now
-        ),
-    }
-    try:
-        address = resolve(host, port, allowed_networks)
-        kind = _PinnedHTTPS if https else _PinnedHTTP
-        connection = kind(host, port, address, timeout)
+    def post(
+        self, endpoint: WebhookEndpoint, *, message_id: str, body: str, now: datetime
+    ) -> Attempt:
+        """POST ``body`` to the endpoint, signed; never raises, never follows a redirect."""
+        started = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        parts = urlsplit(endpoint.url)
+        host = parts.hostname or ""
+        https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # The header's timestamp is the wall clock's: receivers compare it with theirs.
+        sent_at = datetime.now(UTC)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": signature(
+                endpoint, message_id=message_id, timestamp=sent_at, body=body, now=now
+            ),
+        }
         try:
-            path = parts.path or "/"
-            if parts.query:
-                path += "?" + parts.query
-            connection.request("POST", path, body=body.encode(), headers=headers)
+            # Resolved and checked on every attempt; a connection goes to the address checked.
+            address = resolve(host, port, self.allowed_networks)
+            status = self._exchange((https, host, port, address), path, body.encode(), headers)
+        except AddressRefused as exc:
+            return Attempt(ok=False, status=None, duration_ms=took(), error=str(exc)[:300])
+        except (OSError, http.client.HTTPException) as exc:
+            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return Attempt(ok=False, status=None, duration_ms=took(), error=message[:300])
+        ok = 200 <= status < 300
+        error = None if ok else f"answered {status}"
+        return Attempt(ok=ok, status=status, duration_ms=took(), error=error)
+
+    def _exchange(
+        self, key: tuple[bool, str, int, str], path: str, body: bytes, headers: dict[str, str]
+    ) -> int:
+        connection = self._connections.get(key)
+        reused = connection is not None
+        if connection is None:
+            https, host, port, address = key
+            kind = _PinnedHTTPS if https else _PinnedHTTP
+            connection = self._connections[key] = kind(host, port, address, self.timeout)
+        try:
+            connection.request("POST", path, body=body, headers=headers)
             answer = connection.getresponse()
             answer.read(MAX_ANSWER_BYTES)
-        finally:
+            if answer.will_close or answer.length:  # closed, or more answer than we read
+                self._drop(key)
+            return answer.status
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self._drop(key)
+            if not reused:
+                raise
+            # The receiver closed a kept-alive connection meanwhile: once more, afresh.
+            return self._exchange(key, path, body, headers)
+        except BaseException:
+            self._drop(key)
+            raise
+
+    def _drop(self, key: tuple[bool, str, int, str]) -> None:
+        connection = self._connections.pop(key, None)
+        if connection is not None:
             connection.close()
-    except AddressRefused as exc:
-        return Attempt(ok=False, status=None, duration_ms=took(), error=str(exc)[:300])
-    except (OSError, http.client.HTTPException) as exc:
-        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return Attempt(ok=False, status=None, duration_ms=took(), error=message[:300])
-    ok = 200 <= answer.status < 300
-    error = None if ok else f"answered {answer.status}"
-    return Attempt(ok=ok, status=answer.status, duration_ms=took(), error=error)
+
+    def close(self) -> None:
+        for key in list(self._connections):
+            self._drop(key)
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def record_attempt(delivery: WebhookDelivery, attempt: Attempt, *, now: datetime) -> bool:

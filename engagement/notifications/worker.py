@@ -89,6 +89,7 @@ class Worker:
         self.lease = lease
         self.config = app.config
         self._sessions = app.extensions["engagement.sessionmaker"]
+        self._lease_ends = clock()
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -171,6 +172,10 @@ class Worker:
             return len(taken)
 
     def _mails_for(self, db: Session, event: OutboxEvent, now: datetime) -> None:
+        if event.watch_language and event.comment_id:
+            watched = db.get(Comment, event.comment_id)
+            if watched is not None and watched.author_email and not watched.erased:
+                subscriptions.watch(db, comment=watched, language=event.watch_language, now=now)
         status = event.data.get("comment", {}).get("status")
         if event.type in _WAITING and (
             event.type == events.COMMENT_REPORTED or status == CommentStatus.PENDING.value
@@ -234,15 +239,21 @@ class Worker:
                 WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id
             ).where(WebhookEndpoint.enabled)
         ids = list(db.scalars(query.with_for_update(skip_locked=True, of=model)))
+        self._lease_ends = now + self.lease
         if ids:
             db.execute(
                 update(model)
                 .where(model.id.in_(ids))
-                .values(claimed_until=now + self.lease)
+                .values(claimed_until=self._lease_ends)
                 .execution_options(synchronize_session=False)
             )
         db.commit()
         return ids
+
+    def _leased(self) -> bool:
+        """Whether this worker's claim still holds: past it, another worker may have taken
+        the rest of the batch, which must then not be sent twice."""
+        return self.clock() < self._lease_ends
 
     # --- 2. webhooks --------------------------------------------------------------------------
 
@@ -250,27 +261,46 @@ class Worker:
         """Attempt every due delivery of enabled endpoints (a batch); how many."""
         with self._session() as db:
             ids = self._claim(db, WebhookDelivery)
-            for ident in ids:
-                self._deliver(db, ident)
-            return len(ids)
+            if not ids:
+                return 0
+            taken = db.scalars(
+                select(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids))
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            ).all()
+            wanted = {delivery.endpoint_id for delivery in taken}
+            endpoints = {
+                endpoint.id: endpoint
+                for endpoint in db.scalars(
+                    select(WebhookEndpoint).where(WebhookEndpoint.id.in_(wanted))
+                )
+            }
+            sender = webhooks.Sender(
+                allowed_networks=self.config["WEBHOOK_ALLOWED_NETWORKS"],
+                timeout=self.config["WEBHOOK_TIMEOUT_SECONDS"],
+            )
+            with sender:
+                for delivery in taken:
+                    if not self._leased():
+                        break
+                    self._deliver(db, sender, delivery, endpoints[delivery.endpoint_id])
+            return len(taken)
 
-    def _deliver(self, db: Session, ident: int) -> None:
-        delivery = db.get(WebhookDelivery, ident)
-        assert delivery is not None
-        endpoint = db.get(WebhookEndpoint, delivery.endpoint_id)
-        assert endpoint is not None
-        attempt = webhooks.post(
-            endpoint,
-            message_id=delivery.message_id,
-            body=delivery.payload,
-            now=self.clock(),
-            allowed_networks=self.config["WEBHOOK_ALLOWED_NETWORKS"],
-            timeout=self.config["WEBHOOK_TIMEOUT_SECONDS"],
+    def _deliver(
+        self,
+        db: Session,
+        sender: webhooks.Sender,
+        delivery: WebhookDelivery,
+        endpoint: WebhookEndpoint,
+    ) -> None:
+        attempt = sender.post(
+            endpoint, message_id=delivery.message_id, body=delivery.payload, now=self.clock()
         )
         now = self.clock()
         gave_up = webhooks.record_attempt(delivery, attempt, now=now)
         if gave_up and endpoint.enabled:
             self._disable(db, endpoint, delivery, now)
+        # Each outcome commits alone: a crash repeats at most the delivery in flight.
         db.commit()
 
     def _disable(
@@ -323,10 +353,11 @@ class Worker:
             for row in rows:
                 if row.kind is MailKind.REPLY:
                     replies[row.recipient].append(row)
-                else:
+                elif self._leased():
                     self._send(db, out, [row])
             for group in replies.values():
-                self._send(db, out, group)
+                if self._leased():
+                    self._send(db, out, group)
             return len(rows)
 
     def _send(self, db: Session, out: mail.Mailer, rows: list[OutgoingMail]) -> None:

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("comment_id", sa.Integer(), nullable=True),
         sa.Column("article_id", sa.Integer(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("watch_language", sa.String(length=8), nullable=True),
         _when("created_at", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
     )
