@@ -146,6 +146,17 @@ def comment_event(
     )
 
 
+def forget(db: Session, *, comments: list[Comment]) -> None:
+    """After an erasure: the events not yet sent of these comments carry them as they are now
+    (wiped), not as they were when the events were written."""
+    now_as = {comment.id: comment_json(comment) for comment in comments}
+    if not now_as:
+        return
+    for event in db.scalars(select(OutboxEvent).where(OutboxEvent.comment_id.in_(now_as))):
+        event.data = {**event.data, "comment": now_as[event.comment_id or 0]}
+        event.watch_language = None
+
+
 def article_event(db: Session, *, type: str, article: Article) -> None:
     """Record that an article's thread was opened or closed."""
     if not listening(db):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -169,3 +169,24 @@ def unsubscribe(db: Session, *, holder: LinkHolder, now: datetime | None = None)
         .execution_options(synchronize_session=False)
     )
     db.flush()
+
+
+def forget(db: Session, *, email: str, comment_ids: list[int]) -> None:
+    """Erase what notifications hold of an address: its subscription, its mails not yet sent,
+    and its wishes to hear of replies."""
+    db.execute(
+        delete(MailSubscriber)
+        .where(MailSubscriber.email == email)
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(
+        delete(OutgoingMail)
+        .where(OutgoingMail.recipient == email)
+        .execution_options(synchronize_session=False)
+    )
+    if comment_ids:
+        db.execute(
+            delete(ReplyWatch)
+            .where(ReplyWatch.comment_id.in_(comment_ids))
+            .execution_options(synchronize_session=False)
+        )

@@ -38,6 +38,7 @@ from engagement.models import (
 )
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
+from engagement.notifications import events, subscriptions
 from engagement.portability import erasures
 from engagement.portability.export import iso
 
@@ -156,6 +157,8 @@ def erase(db: Session, *, email: str, actor: Actor, now: datetime | None = None)
     ids = [comment.id for comment in found]
     if ids:
         _wipe_quoted_texts(db, ids)
+    events.forget(db, comments=found)
+    subscriptions.forget(db, email=address, comment_ids=ids)
     kept = [ban for ban in _bans_of(db, address) if bans.is_active(ban, now=now)]
     audit.record(
         db,

@@ -320,3 +320,21 @@ def test_without_a_mail_server_nothing_is_offered_nor_stored(
     assert post(client, author_email=ALICE, notify_replies=True).status_code == 201
     with app.app_context():
         assert database.session().query(MailSubscriber).count() == 0
+
+
+def test_erasing_a_commenter_forgets_their_address(
+    app: Flask, client: FlaskClient, worker: Worker, smtp: MailServer
+) -> None:
+    parent = subscribe(client, worker, smtp)
+    reply(client, parent)
+    token = builders.api_token(app)
+    erased = client.post(
+        "/api/v1/moderation/commenters/erase",
+        json={"email": ALICE},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert erased.status_code == 200, erased.json
+    worker.drain()
+    assert len(smtp.inbox.to(ALICE)) == 1  # the confirmation, sent before
+    with app.app_context():
+        assert database.session().query(MailSubscriber).count() == 0

@@ -394,3 +394,14 @@ def test_the_openapi_document_describes_every_webhook(client: FlaskClient) -> No
         "$ref": "#/components/schemas/CommentEvent"
     }
     assert {"CommentEvent", "ArticleEvent", "WebhookIn"} <= set(document["components"]["schemas"])
+
+
+def test_an_erased_commenters_text_is_not_sent_after_the_erasure(
+    app: Flask, client: FlaskClient, token: str, worker: Worker, receiver: Receiver
+) -> None:
+    register(client, token, receiver.url, ["comment.created"])
+    post(client, text="My secret words.", author_email="alice@example.com", author_name="Alice")
+    api(client, token, "POST", "/commenters/erase", email="alice@example.com")
+    worker.drain()
+    [received] = receiver.requests
+    assert b"My secret words." not in received.body and b"Alice" not in received.body
