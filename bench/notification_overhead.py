@@ -10,6 +10,10 @@ post asking for reply mails from one of 50 readers). Posts alternate one by one 
 two, so drift in the machine's load reaches both alike; the table shows the median time per
 post in microseconds and the ratio of posts per second. No worker runs: this is the posting
 path's own cost. ``bench/notifications.py`` measures the same under gunicorn and wrk.
+
+Then one worker (``Worker.drain``, in-process, mail off: webhooks alone) delivers the
+notifying copy's events to a local receiver answering 204 at once: events per second, each
+fanned out to the two endpoints and both deliveries made, signed and logged.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,7 @@ from engagement import create_app
 from engagement import db as database
 from engagement.articles import service as articles
 from engagement.notifications import events, webhooks
+from engagement.notifications.worker import Worker
 
 SECRET = "bench-secret-key-0123456789"
 MAIL = {
@@ -63,9 +70,48 @@ def build(url: str, instance: Path, notifying: bool) -> Flask:
         articles.put(db, key="bench", title="Bench")
         if notifying:
             for name in ("crm", "search"):
-                webhooks.create(db, url=f"http://127.0.0.1:9/{name}", events=list(events.EVENTS))
+                url = f"http://127.0.0.1:{RECEIVER_PORT}/{name}"
+                webhooks.create(db, url=url, events=list(events.EVENTS))
         db.commit()
     return app
+
+
+RECEIVER_PORT = 8653
+
+
+def start_receiver() -> tuple[ThreadingHTTPServer, list[int]]:
+    """A receiver answering 204 at once (HTTP/1.1, kept alive); the list counts requests."""
+    received: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            received.append(1)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", RECEIVER_PORT), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, received
+
+
+def worker_rate(app: Flask, events_waiting: int) -> tuple[float, float, int]:
+    """(events/s, seconds, deliveries received) of one in-process worker draining the outbox."""
+    server, received = start_receiver()
+    app.config["SMTP_HOST"] = ""  # webhooks alone
+    started = time.perf_counter()
+    Worker(app, batch=100).drain(limit=100_000)
+    seconds = time.perf_counter() - started
+    server.shutdown()
+    server.server_close()
+    return events_waiting / seconds, seconds, len(received)
 
 
 def interleaved(apps: dict[str, Flask], n: int) -> dict[str, float]:
@@ -120,6 +166,12 @@ def main() -> None:
     print("|---:|---:|---:|")
     ratio = medians["plain"] / medians["notifying"]
     print(f"| {medians['plain']:.0f} | {medians['notifying']:.0f} | {ratio:.2f} |")
+    waiting = args.n + 51  # every post, the warmup's and the article's registration
+    rate, seconds, received = worker_rate(apps["notifying"], waiting)
+    print(
+        f"\none worker: {rate:.0f} events/s ({waiting} events, {received} deliveries "
+        f"to two endpoints, in {seconds:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

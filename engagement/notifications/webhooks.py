@@ -298,7 +298,14 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _open(self._address, self.port, self.timeout)
+
+
+def _open(address: str, port: int, timeout: float | None) -> socket.socket:
+    sock = socket.create_connection((address, port), timeout)
+    # As http.client does: no Nagle delay between a request and the next on a kept connection.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -307,7 +314,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _open(self._address, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
