@@ -33,6 +33,7 @@ def test_cms_registers_an_article_with_a_token(app: Flask, client: FlaskClient) 
         "views": 0,
         "open": True,
         "moderation": "pre",
+        "reply_notifications": False,
     }
 
 

@@ -353,7 +353,7 @@ def test_posting_never_waits_for_a_receiver(
 
     started = time.monotonic()
     assert post(client).status_code == 201
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 4  # the receiver takes 5 s to answer
 
 
 def test_nothing_is_recorded_while_nothing_listens(app: Flask, client: FlaskClient) -> None:
