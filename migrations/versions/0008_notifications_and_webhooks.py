@@ -5,7 +5,7 @@ The outbox (``outbox_events``) is written in the transaction of the change it re
 worker turns each event into webhook deliveries and mails, then deletes it.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03 08:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
