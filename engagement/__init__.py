@@ -43,6 +43,9 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     from engagement.moderation import access
     from engagement.moderation.api import bp as moderation_api
     from engagement.moderation.pages import bp as moderation_pages
+    from engagement.notifications.api import bp as webhooks_api
+    from engagement.notifications.pages import bp as notification_pages
+    from engagement.notifications.routes import bp as notification_links
     from engagement.pageviews.api import bp as pageviews_api
 
     logs.init_app(app)  # first: every request's clock and id
@@ -68,6 +71,9 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(pageviews_api)
     app.register_blueprint(moderation_api)
     app.register_blueprint(moderation_pages)
+    app.register_blueprint(webhooks_api)
+    app.register_blueprint(notification_pages)
+    app.register_blueprint(notification_links)
     app.register_blueprint(embed_routes)
     if app.config["DEMO"]:
         app.register_blueprint(demo_routes)
@@ -99,6 +105,10 @@ def _finish_config(app: Flask) -> None:
     elif len(config["SECRET_KEY"]) < 16:
         raise ConfigError("ENGAGEMENT_SECRET_KEY must be at least 16 characters")
     _check_sign_in(config)
+    if config["SMTP_HOST"]:
+        for needed in ("MAIL_FROM", "PUBLIC_URL"):
+            if not config[needed]:
+                raise ConfigError(f"ENGAGEMENT_{needed} is required with ENGAGEMENT_SMTP_HOST")
     config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]

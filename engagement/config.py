@@ -8,6 +8,7 @@ A bad value raises ``ConfigError`` with a message naming the variable.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -125,6 +126,24 @@ def _seconds_up_to(limit: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _networks(raw: str) -> list[str]:
+    """Comma list of networks in CIDR notation: ``127.0.0.0/8, ::1/128``."""
+    networks = _list(raw)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"{network!r} is not a network like 10.0.0.0/8") from None
+    return networks
+
+
+def _base_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("expected an address like https://comments.example.com")
+    return value
 
 
 def _rate(raw: str) -> str:
@@ -438,6 +457,66 @@ SETTINGS: tuple[Setting, ...] = (
         "private network); empty: /metrics is on the service's port, for a `metrics` token.",
     ),
     Setting("DEMO", _bool, False, "Serve the demo article page at /demo/."),
+    Setting(
+        "PUBLIC_URL",
+        _base_url,
+        "",
+        "The service's public address (`https://comments.example.com`), for the links in mails: "
+        "confirmation, unsubscribe, moderation queues. Required with SMTP_HOST.",
+    ),
+    Setting(
+        "SMTP_HOST",
+        _str,
+        "",
+        "Mail server for reply notifications and moderator alerts. Empty: no mail, and the "
+        "widget offers no notifications.",
+    ),
+    Setting("SMTP_PORT", _positive_int, 587, "Mail server port."),
+    Setting(
+        "SMTP_TLS",
+        _choice("starttls", "tls", "none"),
+        "starttls",
+        "`starttls` (upgrade a plain connection, port 587), `tls` (TLS from the start, port "
+        "465) or `none` (a local relay only).",
+    ),
+    Setting("SMTP_USER", _str, "", "Mail server login (empty: no login)."),
+    Setting("SMTP_PASSWORD", _str, "", "Mail server password."),
+    Setting("SMTP_TIMEOUT_SECONDS", _positive_int, 20, "Longest wait for the mail server."),
+    Setting(
+        "MAIL_FROM",
+        _str,
+        "",
+        "Sender of every mail, e.g. `Magazine comments <comments@example.com>`. "
+        "Required with SMTP_HOST.",
+    ),
+    Setting("MAIL_REPLY_TO", _str, "", "Reply-To of every mail (empty: none)."),
+    Setting(
+        "DIGEST_MINUTES",
+        _int,
+        10,
+        "After a reply mail, further replies to the same reader wait this long and go out "
+        "together as one digest (0: one mail per reply).",
+    ),
+    Setting(
+        "ALERT_MINUTES",
+        _positive_int,
+        30,
+        "A moderator who asked for alerts gets at most one per this many minutes.",
+    ),
+    Setting(
+        "WEBHOOK_ALLOWED_NETWORKS",
+        _networks,
+        [],
+        "Comma list of networks (CIDR) webhooks may be sent to although they are loopback, "
+        "private or link-local, e.g. `10.1.2.0/24`. Default: public addresses only.",
+    ),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", _positive_int, 10, "Longest wait for a webhook receiver."),
+    Setting(
+        "WORKER_POLL_SECONDS",
+        _positive_int,
+        1,
+        "How often an idle `engagement worker` looks for new work.",
+    ),
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}

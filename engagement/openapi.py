@@ -7,6 +7,7 @@ request and response bodies are pydantic models whose JSON Schema is registered 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from apispec import APISpec
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 M = TypeVar("M", bound=type[BaseModel])
 
 _SCHEMAS: list[type[BaseModel]] = []
+_SECTIONS: list[Callable[[dict[str, Any]], None]] = []
 
 bp = Blueprint("openapi", __name__)
 
@@ -26,6 +28,12 @@ def schema(model: M) -> M:
     """Publish ``model`` as a component of the OpenAPI document (a class decorator)."""
     _SCHEMAS.append(model)
     return model
+
+
+def section(add: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """Have ``add`` complete the built document (``webhooks``, say): a function decorator."""
+    _SECTIONS.append(add)
+    return add
 
 
 def _error_schema() -> dict[str, Any]:
@@ -85,7 +93,10 @@ def build(app: Flask) -> dict[str, Any]:
         for endpoint, view in sorted(app.view_functions.items()):
             if view.__doc__ and "---" in view.__doc__ and endpoint != "static":
                 spec.path(view=view, app=app)
-    return spec.to_dict()
+    document = spec.to_dict()
+    for add in _SECTIONS:
+        add(document)
+    return document
 
 
 @bp.get("/api/openapi.json")

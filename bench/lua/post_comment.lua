@@ -1,6 +1,8 @@
 -- POST a new top-level comment with a text of its own on every request.
---   wrk -s post_comment.lua URL -- engagement|isso NONCE
+--   wrk -s post_comment.lua URL -- engagement|notify|isso NONCE
 -- "engagement": POST /api/v1/articles/KEY/comments; "isso": Isso's POST /new?uri=...
+-- "notify": the service's post with an email asking for reply mails, from one of 50 readers
+-- per wrk thread (their first post asks them to confirm; later ones only add a watch).
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(here .. "common.lua")
 
@@ -22,7 +24,11 @@ request = function()
     "benchmark comment %s-%d-%d from wrk with *some* markdown and a bit of text",
     nonce, thread_id or 0, n)
   local body
-  if mode == "isso" then
+  if mode == "notify" then
+    body = string.format(
+      '{"text":"%s","author_name":"wrk","author_email":"reader-%d-%d@example.com",' ..
+      '"notify_replies":true,"lang":"en"}', text, thread_id or 0, n % 50)
+  elseif mode == "isso" then
     body = string.format('{"text":"%s","author":"wrk","title":"Bench","parent":null}', text)
   else
     body = string.format('{"text":"%s","author_name":"wrk"}', text)

@@ -56,6 +56,10 @@ class Article(BaseModel):
     edit_window_minutes: int = Field(
         description="Minutes an author may edit or delete their comment after posting it."
     )
+    reply_notifications: bool = Field(
+        description="Whether readers may ask to be emailed when someone replies "
+        "(`notify_replies` on a new comment): the service has a mail server."
+    )
 
 
 class CounterPair(BaseModel):

@@ -15,6 +15,7 @@ from engagement import db as database
 from engagement.db import RawConnection
 from engagement.errors import ApiError
 from engagement.models import Article, Commenting, ModerationMode, utcnow
+from engagement.notifications import events
 
 _UNSET: Any = object()
 
@@ -114,6 +115,7 @@ def put(
     """Register or update an article; returns it and whether it was created."""
     existing = get(db, key=key)
     article = existing or get_or_create(db, key=key)
+    was_open = article.comments_open
     if title is not None:
         article.title = title
     if url is not _UNSET:
@@ -128,6 +130,9 @@ def put(
         article.commenting = commenting
     bump_thread(db, article_id=article.id)
     db.flush()
+    if article.comments_open != was_open:
+        opened = events.ARTICLE_OPENED if article.comments_open else events.ARTICLE_CLOSED
+        events.article_event(db, type=opened, article=article)
     return article, existing is None
 
 
@@ -186,4 +191,5 @@ def as_json(article: Article | ArticleRow) -> dict[str, Any]:
         "commenting": commenting(article).value,
         "login_url": current_app.config["SSO_LOGIN_URL"] or None,
         "edit_window_minutes": current_app.config["COMMENT_EDIT_WINDOW_MINUTES"],
+        "reply_notifications": events.mail_configured(),
     }

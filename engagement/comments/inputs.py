@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from engagement import openapi, sanitize
 from engagement.errors import ApiError, invalid
 from engagement.http import validated
 from engagement.models import Comment, Report, ReportReason
+from engagement.notifications import texts
 from engagement.parsing import column_length, column_max, within
 
 # Limits are the columns' sizes: the schema is the one source of truth.
@@ -53,6 +54,17 @@ class CommentIn(BaseModel):
     parent_id: Annotated[int, within(Comment.id)] | None = Field(
         default=None, description="The comment this one replies to."
     )
+    notify_replies: StrictBool | None = Field(
+        default=None,
+        description="Email the author when someone replies (needs author_email). The first "
+        "time, the address gets a confirmation mail and nothing else until it confirms. "
+        "Ignored while the service has no mail server (the article's `reply_notifications`).",
+    )
+    lang: StrictStr | None = Field(
+        default=None,
+        max_length=35,
+        description="The page's language tag (`es`, `en-GB`): the language of the mails.",
+    )
 
 
 @openapi.schema
@@ -81,6 +93,8 @@ class NewComment:
     author_email: str | None
     author_website: str | None
     parent_id: int | None
+    notify_replies: bool = False
+    language: str = "en"
     # Rendered when the comment is parsed, before any database work: under SQLite a write
     # request holds the write lock from its first query to its commit.
     html: str = field(init=False)
@@ -147,12 +161,17 @@ def website(raw: str | None) -> str | None:
 def new_comment(data: dict[str, Any], *, max_length: int) -> NewComment:
     """The reader's comment from a JSON body, normalized, or a 400 naming the field at fault."""
     parsed = validated(CommentIn, data)
+    author_email = email(parsed.author_email)
+    if parsed.notify_replies and author_email is None:
+        raise invalid("author_email", "Give an email address to be told of replies.")
     return NewComment(
         text=comment_text(parsed.text, max_length=max_length),
         author_name=one_line(parsed.author_name, "author_name", NAME_MAX),
-        author_email=email(parsed.author_email),
+        author_email=author_email,
         author_website=website(parsed.author_website),
         parent_id=parsed.parent_id,
+        notify_replies=bool(parsed.notify_replies),
+        language=texts.language_for(parsed.lang or ""),
     )
 
 

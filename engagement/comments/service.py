@@ -45,6 +45,7 @@ from engagement.models import (
     Trust,
     utcnow,
 )
+from engagement.notifications import events
 
 EDIT_TOKEN_BYTES = 32  # 256 random bits
 
@@ -56,6 +57,11 @@ class Draft:
     comment: Comment
     # Shown to the author once; only its SHA-256 is stored.
     edit_token: str
+    article: Article | None = None
+    # Whether anything consumes events (``events.listening``), asked while reading.
+    heard: bool | None = None
+    # The language of the reply mails the author asked for; None: they asked for none.
+    watch_language: str | None = None
 
 
 # --- reading one comment ---------------------------------------------------------------------
@@ -285,16 +291,34 @@ def prepare(
         pinned=False,
         created_at=now or utcnow(),
     )
-    return Draft(comment=comment, edit_token=token)
+    watch = new.notify_replies and new.author_email and events.mail_configured()
+    return Draft(
+        comment=comment,
+        edit_token=token,
+        article=article,
+        heard=events.listening(db),
+        watch_language=new.language if watch else None,
+    )
 
 
 def save(db: Session, draft: Draft) -> Draft:
-    """Store a prepared comment: one insert, and the thread's counter and version if it shows."""
+    """Store a prepared comment: one insert, and the thread's counter and version if it shows;
+    its event (with the author's wish to hear of replies) in the same transaction."""
     comment = draft.comment
     db.add(comment)
     db.flush()
     if comment.visible:
         articles.bump_thread(db, article_id=comment.article_id, count_delta=1)
+    # Spam asks for nothing: no confirmation mail goes out on a spammer's say-so.
+    watch = draft.watch_language if comment.status is not CommentStatus.SPAM else None
+    events.comment_event(
+        db,
+        type=events.COMMENT_CREATED,
+        comment=comment,
+        article=draft.article,
+        heard=draft.heard,
+        watch_language=watch,
+    )
     return draft
 
 
@@ -340,10 +364,28 @@ def _change(db: Session, comment: Comment, mutate: Callable[[Comment], None]) ->
     # transitions of one comment cannot both count the same change.
     db.refresh(comment, with_for_update=True)
     was_visible = comment.visible
+    before = (comment.status, comment.deleted_at, comment.text)
     mutate(comment)
     db.flush()
     delta = int(comment.visible) - int(was_visible)
     articles.bump_thread(db, article_id=comment.article_id, count_delta=delta)
+    for type in _events_of(before, comment):
+        events.comment_event(db, type=type, comment=comment)
+
+
+def _events_of(before: tuple[CommentStatus, datetime | None, str], comment: Comment) -> list[str]:
+    """The events a change made: approved, rejected, deleted, edited."""
+    status, deleted_at, text = before
+    happened = []
+    if comment.status is not status and comment.status is CommentStatus.APPROVED:
+        happened.append(events.COMMENT_APPROVED)
+    if comment.status is not status and comment.status is CommentStatus.REJECTED:
+        happened.append(events.COMMENT_REJECTED)
+    if deleted_at is None and comment.deleted_at is not None:
+        happened.append(events.COMMENT_DELETED)
+    if comment.text != text:
+        happened.append(events.COMMENT_EDITED)
+    return happened
 
 
 def set_status(
@@ -558,6 +600,8 @@ def report(
     added = result.first() is not None
     if added and not current_app.config["REPORTED_VISIBLE"]:
         _hide_when_reported(db, comment=comment)
+    if added:
+        events.comment_event(db, type=events.COMMENT_REPORTED, comment=comment)
     return added
 
 

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
 from engagement.http import conditional, etag_for
@@ -92,7 +92,12 @@ def messages(tag: str) -> ResponseReturnValue:
 def _demo_page(language: str) -> Response:
     article = DEMO_ARTICLES[language]
     service = request.host_url.rstrip("/")
-    page = render_template(article["template"], service=service, key=article["key"])
+    page = render_template(
+        article["template"],
+        service=service,
+        key=article["key"],
+        demo_mail=demo_mail_folder().is_dir(),
+    )
     response = Response(page, mimetype="text/html")
     # The widget needs nothing inline: the demo proves it under a strict policy.
     response.headers["Content-Security-Policy"] = "; ".join(
@@ -121,6 +126,48 @@ def demo_en() -> ResponseReturnValue:
 def demo_es() -> ResponseReturnValue:
     """The demo article in Spanish."""
     return _demo_page("es")
+
+
+def demo_mail_folder() -> Path:
+    """Where the demo's mail catcher keeps the mails it caught."""
+    return Path(current_app.instance_path) / "demo-mail"
+
+
+@demo_bp.get("/mail/")
+def demo_mail() -> ResponseReturnValue:
+    """The mails the demo's mail catcher caught, newest first."""
+    from engagement.notifications import catcher
+
+    return render_template("embed/demo_mail.html", mails=catcher.caught(demo_mail_folder()))
+
+
+def _caught(name: str) -> Any:
+    from engagement.notifications import catcher
+
+    if not re.fullmatch(r"[0-9]+-[0-9]+", name):
+        abort(404)
+    path = demo_mail_folder() / f"{name}.eml"
+    if not path.is_file():
+        abort(404)
+    return catcher.read(path)
+
+
+@demo_bp.get("/mail/<name>")
+def demo_mail_one(name: str) -> ResponseReturnValue:
+    """One caught mail: its headers, its text part, and its HTML part in a sandboxed frame."""
+    return render_template("embed/demo_mail_one.html", mail=_caught(name))
+
+
+@demo_bp.get("/mail/<name>.html")
+def demo_mail_html(name: str) -> ResponseReturnValue:
+    """A caught mail's HTML part, sandboxed: no script runs, links open in a new tab."""
+    response = Response(_caught(name).part("html"), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "sandbox allow-popups allow-popups-to-escape-sandbox "
+        "allow-top-navigation-by-user-activation; "
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
+    return response
 
 
 @demo_bp.get("/demo.css")

@@ -42,6 +42,7 @@ from engagement.models import (
 )
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
+from engagement.notifications import events, subscriptions
 from engagement.portability import erasures
 from engagement.portability.export import iso
 
@@ -210,7 +211,10 @@ def erase(
     ids = [comment.id for comment in found]
     if ids:
         _wipe_quoted_texts(db, ids)
+    events.forget(db, comments=found)
     ban_email = reader.email if reader is not None else address
+    # An address nobody can hold ("") forgets only the reader's comments' reply wishes.
+    subscriptions.forget(db, email=ban_email or "", comment_ids=ids)
     kept = [ban for ban in _bans_of(db, ban_email) if bans.is_active(ban, now=now)]
     who = (
         {"commenter": erasures.email_digest(address)}

@@ -39,6 +39,7 @@ def test_cms_registers_an_article_with_a_token(app: Flask, client: FlaskClient) 
         "commenting": "anyone",
         "login_url": None,
         "edit_window_minutes": 15,
+        "reply_notifications": False,
     }
 
 

@@ -60,3 +60,21 @@ class ModerationPages:
 
     def chart(self, caption: str) -> Locator:
         return self.page.locator("figure.chart").filter(has_text=caption)
+
+    # Webhooks (admins)
+    def add_webhook(self, url: str, *, events: list[str] | None = None) -> None:
+        """Register an endpoint from the Webhooks page (every event unless ``events``)."""
+        form = self.page.locator("#new-endpoint")
+        form.get_by_label("Receiver URL").fill(url)
+        if events is not None:
+            for box in form.get_by_role("checkbox").all():
+                box.set_checked(box.get_attribute("value") in events)
+        form.get_by_role("button", name="Add endpoint").click()
+
+    @property
+    def new_secret(self) -> Locator:
+        return self.page.locator("#new-secret")
+
+    def delivery(self, event: str) -> Locator:
+        """The delivery log's rows of ``event``, newest first."""
+        return self.page.locator("#deliveries tbody tr").filter(has_text=event)

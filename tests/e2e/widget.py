@@ -49,6 +49,11 @@ class Widget:
         if website:
             self.form.get_by_label("Website (optional)").fill(website)
 
+    @property
+    def notify_replies(self) -> Locator:
+        """The main form's "Email me when someone replies" box."""
+        return self.form.get_by_label("Email me when someone replies")
+
     def post(self, text: str, **identity: str) -> None:
         self.write(text, **identity)
         self.form.get_by_role("button", name="Post comment").click()

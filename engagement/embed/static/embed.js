@@ -493,6 +493,8 @@
   };
 
   Thread.prototype.applyArticle = function (article) {
+    this.canNotify = article.reply_notifications === true;
+    (this.notifyRefreshers || []).forEach(function (refresh) { refresh(); });
     this.open = article.open !== false;
     this.closedNote.hidden = this.open;
     this.form.node.hidden = !this.open;
@@ -817,6 +819,7 @@
       ]);
       node.appendChild(identity);
       this.restoreIdentity(inputs);
+      node.appendChild(this.notifyField(inputs));
       // A field people never see: bots that fill every input give themselves away. Its name
       // here means nothing to autofill; it is sent as the service's honeypot field, `url`.
       var trap = el("input", { type: "text", name: "eg-trap", tabindex: "-1", autocomplete: "off" });
@@ -882,6 +885,29 @@
     return form;
   };
 
+  // "Email me when someone replies": offered only when the service sends mail and an email
+  // address is typed.
+  Thread.prototype.notifyField = function (inputs) {
+    var self = this;
+    var box = el("input", { type: "checkbox", class: "eg-checkbox", id: uid("notify"), name: "notify_replies" });
+    var hintId = uid("hint");
+    box.setAttribute("aria-describedby", hintId);
+    var field = el("div", { class: "eg-field eg-field-notify", hidden: true }, [
+      el("label", { class: "eg-check" }, [box, document.createTextNode(" " + this.t("form.notify_replies"))]),
+      el("p", { class: "eg-hint", id: hintId, text: this.t("form.notify_hint") })
+    ]);
+    field.querySelector("label").setAttribute("for", box.id);
+    inputs.notify_replies = box;
+    function refresh() {
+      field.hidden = !(self.canNotify && inputs.author_email.value.trim());
+      if (field.hidden) box.checked = false;
+    }
+    inputs.author_email.addEventListener("input", refresh);
+    (this.notifyRefreshers = this.notifyRefreshers || []).push(refresh);
+    refresh();
+    return field;
+  };
+
   Thread.prototype.restoreIdentity = function (inputs) {
     var saved = store.get("engagement:identity") || {};
     ["author_name", "author_email", "author_website"].forEach(function (name) {
@@ -900,6 +926,11 @@
     });
     if (parentId) payload.parent_id = parentId;
     if (inputs.trap.value) payload.url = inputs.trap.value;
+    var notify = !!(inputs.notify_replies && inputs.notify_replies.checked && payload.author_email);
+    if (notify) {
+      payload.notify_replies = true;
+      payload.lang = this.speaker.locale;
+    }
     form.clearError();
     this.status.textContent = "";
     return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload, readerHeaders({})).then(function (answer) {
@@ -912,13 +943,14 @@
       if (answer.status === 202 || (data.comment && data.comment.status === "pending")) {
         if (data.comment && data.edit_token) self.rememberSecret(data, data.comment.text || payload.text);
         form.showError("", null);
-        self.announce(self.t("form.pending"));
+        self.announce(self.t("form.pending") + (notify ? " " + self.t("form.notify_requested") : ""));
       } else if (data.comment) {
         if (data.edit_token) self.rememberSecret(data, data.comment.text || payload.text);
         self.insert(data.comment);
         self.changeCount(1);
-        self.announce(self.t("form.posted"));
+        self.announce(self.t("form.posted") + (notify ? " " + self.t("form.notify_requested") : ""));
       }
+      if (inputs.notify_replies) inputs.notify_replies.checked = false;
       if (parentId) form.cancel();
     }, function (failure) {
       // The reader's text stays in the form: nothing typed is lost on a refusal.

@@ -1,0 +1,1 @@
+"""Notifications and integrations: the outbox, reply mails, moderator alerts, webhooks."""
