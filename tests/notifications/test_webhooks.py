@@ -21,6 +21,7 @@ from engagement.models import (
 from engagement.notifications import events
 from engagement.notifications.worker import Worker
 from tests import builders
+from tests.builders import SETUP
 from tests.notifications.conftest import Clock, MailServer, Receiver, post
 
 
@@ -168,7 +169,7 @@ def test_a_receiver_down_for_over_a_day_gets_its_endpoint_disabled_and_admins_to
     with app.app_context():
         db = database.session()
         admin = accounts.create(
-            db, username="ada", password="correct horse battery", role=Role.ADMIN
+            db, actor=SETUP, username="ada", password="correct horse battery", role=Role.ADMIN
         )
         alerts.choose(db, moderator=admin, email="ada@magazine.example", enabled=False)
         db.commit()

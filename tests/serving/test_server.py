@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from engagement import db as database
 from engagement import tokens
 from engagement.models import TokenScope
+from tests.builders import SETUP
 from tests.conftest import ALLOWED_ORIGIN, TEST_SECRET
 from tests.serving import processes
 
@@ -47,7 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     database.upgrade(url)
     engine = database.make_engine(url, pooled=False)
     with Session(engine) as db:
-        _, secret = tokens.create(db, name="prometheus", scopes=[TokenScope.METRICS])
+        _, secret = tokens.create(db, actor=SETUP, name="prometheus", scopes=[TokenScope.METRICS])
         db.commit()
     engine.dispose()
     metrics_dir = folder / "metrics"
