@@ -123,6 +123,8 @@ class Article(Base):
     comments_open: Mapped[bool] = mapped_column(Boolean, default=True)
     # None: the site default (ENGAGEMENT_MODERATION) applies.
     moderation: Mapped[ModerationMode | None] = mapped_column(_enum(ModerationMode))
+    # "es", "en" or None (unknown): the stemming its comments are searched with.
+    language: Mapped[str | None] = mapped_column(String(8))
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every change that alters what the thread shows; keys the thread answer cache.
@@ -163,6 +165,13 @@ class ViewMark(Base):
 # What an erased comment's visitor and avatar become (``engagement commenter erase``). No hash
 # is ever this word, so it also marks the comment as erased.
 ERASED = "erased"
+
+
+# What the migrations build for comment search beside the tables below (0010): PostgreSQL's
+# ``comments.search_vector`` and its GIN index, SQLite's FTS5 table and its shadow tables.
+# Triggers keep them; no model reads or writes them directly.
+SEARCH_SCHEMA = frozenset({"search_vector", "ix_comments_search_vector"})
+SEARCH_TABLES_PREFIX = "comments_search"
 
 
 class Comment(Base):

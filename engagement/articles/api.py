@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -44,6 +44,9 @@ class Article(BaseModel):
     views: int
     open: bool = Field(description="Whether the thread accepts new comments.")
     moderation: ModerationMode = Field(description="The moderation mode that applies.")
+    language: Literal["es", "en"] | None = Field(
+        description="The article's language: how its comments are searched (null: unknown)."
+    )
 
 
 class CounterPair(BaseModel):
@@ -67,6 +70,9 @@ class ArticleIn(BaseModel):
     published_at: AwareDatetime | None = None
     open: bool | None = None
     moderation: ModerationMode | None = None
+    language: Literal["es", "en"] | None = Field(
+        default=None, description="es or en: Spanish or English stemming in comment search."
+    )
 
 
 @bp.get("/counters")
@@ -193,6 +199,8 @@ def put(key: str) -> ResponseReturnValue:
         changes["url"] = str(data.url) if data.url else None
     if "published_at" in fields:
         changes["published_at"] = data.published_at
+    if "language" in fields:
+        changes["language"] = data.language
     db = database.session()
     article, created = service.put(db, key=key, **changes)
     # Opening, closing and the moderation mode are moderation: the verbs that write the audit

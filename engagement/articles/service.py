@@ -31,6 +31,7 @@ class ArticleRow:
     published_at: datetime | None
     comments_open: bool
     moderation: ModerationMode | None
+    language: str | None
     view_count: int
     comment_count: int
     thread_version: int
@@ -70,12 +71,26 @@ def require(db: Session, *, key: str) -> Article:
     return article
 
 
-def get_or_create(db: Session, *, key: str, title: str = "", url: str | None = None) -> Article:
+def get_or_create(
+    db: Session,
+    *,
+    key: str,
+    title: str = "",
+    url: str | None = None,
+    language: str | None = None,
+) -> Article:
     """The article with this key, created (race-free) if it does not exist yet."""
     insert = database.insert(db)
     db.execute(
         insert(Article)
-        .values(key=key, title=title, url=url, created_at=utcnow(), updated_at=utcnow())
+        .values(
+            key=key,
+            title=title,
+            url=url,
+            language=language,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=["key"])
     )
     article = get(db, key=key)
@@ -92,6 +107,7 @@ def put(
     published_at: datetime | None = _UNSET,
     comments_open: bool | None = None,
     moderation: ModerationMode | None = _UNSET,
+    language: str | None = _UNSET,
 ) -> tuple[Article, bool]:
     """Register or update an article; returns it and whether it was created."""
     existing = get(db, key=key)
@@ -106,6 +122,8 @@ def put(
         article.comments_open = comments_open
     if moderation is not _UNSET:
         article.moderation = moderation
+    if language is not _UNSET:
+        article.language = language
     bump_thread(db, article_id=article.id)
     db.flush()
     return article, existing is None
@@ -158,4 +176,5 @@ def as_json(article: Article | ArticleRow) -> dict[str, Any]:
         "views": article.view_count,
         "open": is_open(article),
         "moderation": moderation_mode(article).value,
+        "language": article.language,
     }

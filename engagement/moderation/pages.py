@@ -30,8 +30,8 @@ from engagement import tokens
 from engagement.abuse import bans
 from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
-from engagement.models import BanKind, ModerationMode, Role, TokenScope
-from engagement.moderation import accounts, audit, service, stats
+from engagement.models import BanKind, CommentStatus, ModerationMode, Role, TokenScope
+from engagement.moderation import accounts, audit, search, service, stats
 from engagement.moderation.access import (
     HOME,
     Account,
@@ -305,6 +305,30 @@ def bulk_action() -> ResponseReturnValue:
     db.commit()
     flash(f"{action}: {len(done)} comments.", "ok")
     return _back(HOME)
+
+
+@bp.get("/search")
+def search_page() -> ResponseReturnValue:
+    """Every comment matching the form's words and filters, newest first, highlighted."""
+    args = request.args
+    try:
+        query = search.parse(args, args.getlist("status"))
+    except ApiError as exc:
+        page = render_template(
+            "moderation/search.html", query=None, args=args, error=exc.message, result=None
+        )
+        return page, 400
+    asked = bool(query.args())
+    result = search.search(database.session(), query=query) if asked else None
+    return render_template(
+        "moderation/search.html",
+        query=query,
+        args=args,
+        error=None,
+        result=result,
+        statuses=list(CommentStatus),
+        signals=search.SIGNALS,
+    )
 
 
 # --- articles ---------------------------------------------------------------------------------
