@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from engagement import db as database
 from engagement import openapi, ratelimit
 from engagement.articles import service as articles
+from engagement.comments.inputs import article_language
 from engagement.http import article_key, json_body, validated
 from engagement.models import utcnow
 from engagement.origins import from_allowed_origin
@@ -26,6 +27,9 @@ class ViewIn(BaseModel):
 
     title: str = Field(default="", max_length=300)
     url: HttpUrl | None = None
+    lang: str | None = Field(
+        default=None, max_length=35, description="The page's language tag (es, en-GB...)."
+    )
 
 
 # Most views come without a body: nothing to validate.
@@ -44,7 +48,13 @@ def register_for_view(key: str, data: ViewIn) -> None:
     if not from_allowed_origin():
         raise articles.not_found(key)
     url = str(data.url) if data.url else None
-    articles.get_or_create(database.session(), key=key, title=data.title, url=url)
+    articles.get_or_create(
+        database.session(),
+        key=key,
+        title=data.title,
+        url=url,
+        language=article_language(data.lang),
+    )
 
 
 @bp.post("/articles/<key>/views")
