@@ -76,6 +76,11 @@ def _headers(response: Response) -> Response:
     return harden(refresh_login_cookie(response))
 
 
+@bp.app_template_filter("plural")
+def _plural(count: int, word: str) -> str:
+    return stats.plural(count, word)
+
+
 @bp.context_processor
 def _navigation() -> dict[str, Any]:
     if not is_logged_in():
@@ -206,8 +211,10 @@ def dashboard() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     return render_template(
         "moderation/dashboard.html",
-        views=stats.bar_chart("Views per day", stats.views_per_day(db, today=today)),
-        comments=stats.bar_chart("Comments per day", stats.comments_per_day(db, today=today)),
+        views=stats.bar_chart("Views per day", stats.views_per_day(db, today=today), unit="view"),
+        comments=stats.bar_chart(
+            "Comments per day", stats.comments_per_day(db, today=today), unit="comment"
+        ),
         most_read=stats.most_read(db, today=today),
         most_discussed=stats.most_discussed(db, today=today),
     )
@@ -343,6 +350,27 @@ def articles() -> ResponseReturnValue:
         "moderation/articles.html",
         articles=found,
         search=search,
+        modes=list(ModerationMode),
+        site_mode=current_app.config["MODERATION"],
+    )
+
+
+@bp.get("/articles/<key>")
+def article_page(key: str) -> ResponseReturnValue:
+    """One article: its counters, settings, and views and comments per day."""
+    if not KEY_PATTERN.fullmatch(key):
+        abort(404)
+    db = database.session()
+    article = service.articles.get(db, key=key)
+    if article is None:
+        abort(404)
+    today = datetime.now(UTC).date()
+    trend = stats.article_trend(db, article_id=article.id, today=today)
+    return render_template(
+        "moderation/article.html",
+        article=article,
+        views=stats.bar_chart("Views per day", trend.views, unit="view"),
+        comments=stats.bar_chart("Comments per day", trend.comments, unit="comment"),
         modes=list(ModerationMode),
         site_mode=current_app.config["MODERATION"],
     )

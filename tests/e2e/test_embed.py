@@ -351,6 +351,18 @@ def test_first_view_of_a_new_article_shows_no_error_in_the_console(
     assert failed == []
 
 
+def test_the_widget_links_the_article_comments_feed(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.comment(app, DEMO_KEY, "Worth following.")
+    widget = open_demo(page, magazine, live_server)
+    link = widget.root.get_by_role("link", name="Follow these comments (Atom feed)")
+    href = link.get_attribute("href")
+    assert href == f"{live_server.url}/feeds/articles/{DEMO_KEY}/comments.atom"
+    feed = page.request.get(href)
+    assert feed.ok and "Worth following." in feed.text()
+
+
 def test_an_article_first_registered_by_a_comment_takes_the_page_title_and_url(
     page: Page, magazine: Site, live_server: LiveServer, app: Flask
 ) -> None:

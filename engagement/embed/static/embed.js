@@ -318,8 +318,12 @@
     this.empty = el("p", { class: "eg-empty", hidden: true, text: this.t("thread.empty") });
     this.more = el("button", { type: "button", class: "eg-button eg-more", hidden: true, text: this.t("thread.more") });
     this.more.addEventListener("click", this.load.bind(this, true));
+    this.feed = el("p", { class: "eg-feed" }, [el("a", {
+      href: BASE + "/feeds/articles/" + encodeURIComponent(this.key) + "/comments.atom",
+      type: "application/atom+xml", text: this.t("thread.feed")
+    })]);
     [this.heading, this.counter, this.closedNote, this.form.node, this.status, toolbar, this.empty,
-      this.list, this.more].forEach(function (node) { root.appendChild(node); });
+      this.list, this.more, this.feed].forEach(function (node) { root.appendChild(node); });
   };
 
   Thread.prototype.announce = function (message) {
@@ -397,6 +401,7 @@
 
   Thread.prototype.refuse = function (origin) {
     this.form.node.remove();
+    this.feed.remove();
     this.empty.hidden = true;
     this.more.hidden = true;
     this.refused = el("p", { class: "eg-refused", role: "status", text: this.t("thread.refused") });
