@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -120,12 +120,13 @@ def make_engine(url: str, *, pooled: bool = True, ping: bool = True) -> Engine:
             # IMMEDIATE takes the write lock at BEGIN: concurrent writers queue on busy_timeout
             # instead of failing with "database is locked" when a reader upgrades to a writer.
             # Requests that may write (every method but GET/HEAD/OPTIONS) take it up front,
-            # except in the read transactions they open with ``reading``.
+            # except in the read transactions they open with ``reading``, and so does work
+            # outside requests inside ``writing``.
             writes = (
                 has_request_context()
                 and request.method not in SAFE_METHODS
                 and not g.get("db_reading", False)
-            )
+            ) or (has_app_context() and g.get("db_writing", False))
             if writes:
                 dbapi_conn = conn.connection.dbapi_connection
                 if isinstance(dbapi_conn, QueuedWriterConnection):
@@ -204,6 +205,19 @@ def reading(db: Session) -> Iterator[Session]:
     finally:
         g.db_reading = False
     db.commit()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Begin the block's transactions as writers (on SQLite, ``BEGIN IMMEDIATE`` after the
+    writers' queue): for work outside a request, such as an import, that reads and then
+    writes in each transaction while the service writes too. A deferred transaction that
+    reads first could not become a writer once another writer had committed."""
+    g.db_writing = True
+    try:
+        yield
+    finally:
+        g.db_writing = False
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -13,9 +13,11 @@ decides: ``memory`` keeps limiting each process on its own, ``refuse`` also answ
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -23,7 +25,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, render_template_string, request
 from flask_limiter import Limit, Limiter, RateLimitExceeded
 from limits.errors import ConfigurationError
-from limits.storage import MemoryStorage
+from limits.storage import MovingWindowSupport, Storage
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -123,33 +125,111 @@ def client_key() -> str:
     return str(parsed)
 
 
-class SweptMemoryStorage(MemoryStorage):
-    """``memory://`` that sweeps expired entries inline, at most once a second, and forgets
-    clients whose window is empty.
+class SweptMemoryStorage(Storage, MovingWindowSupport):
+    """``memory://`` for moving windows, built on the storage interface ``limits`` publishes,
+    that sweeps expired entries inline, at most once a second, and forgets clients whose window
+    is empty.
 
-    The library's memory storage starts a timer thread whenever the last one finished, so a busy
-    process starts one every 10 ms; under load, the request that starts it waits for the
+    The library's own memory storage starts a timer thread whenever the last one finished, so a
+    busy process starts one every 10 ms; under load, the request that starts it waits for the
     scheduler (measured: a 150 µs median and tens of ms at worst on a loaded 2-core machine).
     Its sweep also keeps an empty list for every client ever seen, which grows without end.
+    Entries are acquisition times, newest first, at most ``limit`` per key (a key names one
+    limit of one client, so older entries can never matter).
     """
 
     STORAGE_SCHEME = [SWEPT_MEMORY_SCHEME]  # registers the scheme with limits
     SWEEP_SECONDS = 1.0
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_: str) -> None:
-        super().__init__(uri, wrap_exceptions, **_)
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._lock = threading.Lock()
+        self._events: dict[str, list[float]] = {}
+        self._expiry: dict[str, float] = {}
+        self._counters: dict[str, tuple[int, float]] = {}  # fixed windows: count, expires at
         self._swept_at = time.monotonic()
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the parent's private hook
-        now = time.monotonic()
-        if now - self._swept_at >= self.SWEEP_SECONDS:
-            self._swept_at = now
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
-            for key in list(self.events):
-                with self.locks[key]:
-                    if not self.events.get(key):
-                        self.events.pop(key, None)
-                        self.locks.pop(key, None)
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def _sweep(self, now: float) -> None:
+        if time.monotonic() - self._swept_at < self.SWEEP_SECONDS:
+            return
+        self._swept_at = time.monotonic()
+        for key, events in list(self._events.items()):
+            live = _within(events, now - self._expiry[key])
+            if live:
+                del events[live:]
+            else:
+                del self._events[key], self._expiry[key]
+        for key, (_count, expires_at) in list(self._counters.items()):
+            if expires_at <= now:
+                del self._counters[key]
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        with self._lock:
+            self._sweep(now)
+            events = self._events.setdefault(key, [])
+            self._expiry[key] = expiry
+            if len(events) > limit - amount and events[limit - amount] >= now - expiry:
+                return False
+            events[:0] = [now] * amount
+            del events[limit:]
+            return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        now = time.time()
+        with self._lock:
+            events = self._events.get(key, [])
+            live = _within(events, now - expiry)
+            return (events[live - 1], live) if live else (now, 0)
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._lock:
+            count, expires_at = self._counters.get(key, (0, now + expiry))
+            if expires_at <= now:
+                count, expires_at = 0, now + expiry
+            self._counters[key] = (count + amount, expires_at)
+            return count + amount
+
+    def get(self, key: str) -> int:
+        count, expires_at = self._counters.get(key, (0, 0.0))
+        return count if expires_at > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        return self._counters.get(key, (0, time.time()))[1]
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._events.pop(key, None)
+            self._expiry.pop(key, None)
+            self._counters.pop(key, None)
+
+    def check(self) -> bool:
+        return True
+
+    def counted(self) -> frozenset[str]:
+        """The keys with entries: clients whose window has not passed (as of the last sweep)."""
+        with self._lock:
+            return frozenset(self._events) | frozenset(self._counters)
+
+    def reset(self) -> int | None:
+        with self._lock:
+            found = len(self._events) + len(self._counters)
+            self._events.clear()
+            self._expiry.clear()
+            self._counters.clear()
+            return found
+
+
+def _within(events: list[float], since: float) -> int:
+    """How many of ``events`` (newest first) happened at or after ``since``."""
+    return bisect.bisect_left(events, -since, key=lambda moment: -moment)
 
 
 def _storage_uri(url: str) -> str:

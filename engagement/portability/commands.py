@@ -18,6 +18,7 @@ from engagement import db as database
 from engagement.moderation.audit import Actor
 from engagement.portability import commenters, export, importer
 from engagement.portability.records import KeyFrom, MalformedSource
+from engagement.portability.staging import Stage
 
 STDOUT = "-"
 
@@ -91,40 +92,17 @@ def import_command(source_format: str, file: Path, key_from: str) -> None:
     """Import FILE, in FORMAT: disqus (XML export), wxr (WordPress export), isso (Isso's
     SQLite database) or engagement (this service's export).
 
-    Comments already there are skipped, so importing a file again changes nothing. The file
-    is imported whole or not at all.
+    The file is read and checked whole before anything is stored: a malformed file imports
+    nothing. Comments are then stored and committed a batch at a time, so the service keeps
+    serving and writing meanwhile. Comments already there are skipped, so importing a file
+    again changes nothing, and an import that stopped halfway completes when run again.
     """
-    try:
-        source = importer.read(source_format, file, key_from=KeyFrom(key_from))
-    except MalformedSource as exc:
-        raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
-    source.threads = importer.merged(source.threads)
-    db = database.session()
-    try:
-        with click.progressbar(
-            length=len(source.threads), label="Importing threads", file=sys.stderr
-        ) as bar:
-            summary = importer.store(
-                db,
-                source,
-                origin=source_format,
-                file_name=file.name,
-                actor=Actor.command_line(),
-                on_thread=lambda _thread: bar.update(1),
-            )
-        db.commit()
-    except MalformedSource as exc:
-        db.rollback()
-        raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
-    except DBAPIError as exc:
-        db.rollback()
-        problem = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise click.ClickException(
-            f"{file}: the database refused a value ({problem}); nothing was imported"
-        ) from None
-    except BaseException:
-        db.rollback()
-        raise
+    with Stage() as stage:
+        try:
+            importer.read(source_format, file, stage, key_from=KeyFrom(key_from))
+        except MalformedSource as exc:
+            raise click.ClickException(f"{file}: {exc}; nothing was imported") from None
+        summary = _store(stage, origin=source_format, file=file)
     for label in summary.unkeyed_threads:
         click.echo(f"skipped thread {label}: no valid article key (see --key-from)", err=True)
     click.echo(
@@ -138,6 +116,38 @@ def import_command(source_format: str, file: Path, key_from: str) -> None:
         click.echo(f"{summary.orphans} replies whose parent is not in the file are top-level")
     if summary.bans_imported:
         click.echo(f"{summary.bans_imported} bans imported")
+    if summary.erasures_carried:
+        click.echo(f"{summary.erasures_carried} erased commenters kept out from now on")
+
+
+def _store(stage: Stage, *, origin: str, file: Path) -> importer.Summary:
+    """Store the staged file, committing after each batch; a refusal rolls back the batch."""
+    db = database.session()
+    summary = importer.Summary()
+    batches = importer.store(
+        db, stage, summary, origin=origin, file_name=file.name, actor=Actor.command_line()
+    )
+    try:
+        with (
+            database.writing(),
+            click.progressbar(
+                batches, length=stage.thread_count(), label="Importing threads", file=sys.stderr
+            ) as bar,
+        ):
+            for _batch in bar:
+                db.commit()
+    except DBAPIError as exc:
+        db.rollback()
+        problem = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise click.ClickException(
+            f"{file}: the database refused a value ({problem}) after "
+            f"{summary.comments_imported} comments were imported; run the same import "
+            "again once it is fixed: what is there is skipped"
+        ) from None
+    except BaseException:
+        db.rollback()
+        raise
+    return summary
 
 
 @click.group("commenter")

@@ -26,7 +26,6 @@ from engagement.abuse import bans
 from engagement.comments import inputs
 from engagement.comments import service as comments
 from engagement.errors import ApiError
-from engagement.keyed import site_hash
 from engagement.models import (
     ERASED,
     Article,
@@ -39,11 +38,11 @@ from engagement.models import (
 )
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
+from engagement.portability import erasures
 from engagement.portability.export import iso
 
 FORMAT = "engagement-commenter"
 VERSION = 1
-ERASE_ACTION = "commenter.erase"
 
 
 class NotAnEmail(ValueError):
@@ -59,12 +58,6 @@ def normalized(email: str) -> str:
     if found is None:
         raise NotAnEmail(f"{email!r} is not an email address")
     return found
-
-
-def email_digest(email: str) -> str:
-    """A keyed hash of the address: the audit log names an erased commenter by it, so an
-    operator holding the address can check the erasure was done, and nobody else learns it."""
-    return site_hash(email, person=b"erased")
 
 
 def comments_of(db: Session, *, email: str) -> list[tuple[Comment, Article]]:
@@ -153,7 +146,7 @@ def _wipe_quoted_texts(db: Session, comment_ids: list[int]) -> None:
 
 def erase(db: Session, *, email: str, actor: Actor, now: datetime | None = None) -> Erasure:
     """Delete the comments of this address and wipe its personal data; writes one audit entry
-    naming the person only by ``email_digest``. The caller commits."""
+    naming the person only by ``erasures.email_digest``. The caller commits."""
     address = normalized(email)
     found = [comment for comment, _ in comments_of(db, email=address)]
     for comment in found:
@@ -167,7 +160,11 @@ def erase(db: Session, *, email: str, actor: Actor, now: datetime | None = None)
     audit.record(
         db,
         actor=actor,
-        action=ERASE_ACTION,
-        after={"commenter": email_digest(address), "comments": ids, "bans_kept": len(kept)},
+        action=erasures.ACTION,
+        after={
+            "commenter": erasures.email_digest(address),
+            "comments": ids,
+            "bans_kept": len(kept),
+        },
     )
     return Erasure(comments=len(ids), bans_kept=len(kept))

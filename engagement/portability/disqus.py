@@ -1,6 +1,7 @@
 """Reading a Disqus XML export: ``<thread dsq:id>`` elements (identifier, link, title) and
 ``<post dsq:id>`` elements (message as HTML, createdAt, isDeleted, isSpam, author name and
-email, the thread and the parent they belong to), all children of ``<disqus>``.
+email, the thread and the parent they belong to), all children of ``<disqus>``. A thread whose
+``isClosed`` is true is imported closed.
 
 The key of a thread is its Disqus identifier (``<id>``) when that is a valid key, else the last
 segment of its link's path (``https://magazine.example/2024/my-story/`` → ``my-story``); the
@@ -18,10 +19,10 @@ from engagement.portability.markup import markdown_from_html
 from engagement.portability.records import (
     KeyFrom,
     MalformedSource,
-    Source,
     SourceComment,
     SourceThread,
 )
+from engagement.portability.staging import Stage
 
 NS = "http://disqus.com"
 DSQ_ID = "{http://disqus.com/disqus-internals}id"
@@ -48,6 +49,7 @@ def _thread(element: Element, key_from: KeyFrom) -> SourceThread:
         label=f"{identifier or ''} {link or ''}".strip() or element.get(DSQ_ID, "?"),
         title=records.line(_text(element, "title"), records.TITLE_MAX) or "",
         url=records.url(link),
+        comments_open=not _flag(element, "isClosed"),
     )
 
 
@@ -79,20 +81,14 @@ def _post(element: Element) -> tuple[str, SourceComment]:
     return thread.get(DSQ_ID, ""), comment
 
 
-def read(path: Path, *, key_from: KeyFrom = KeyFrom.AUTO) -> Source:
-    """The threads of a Disqus export that have posts, with their posts."""
-    threads: dict[str, SourceThread] = {}
-    posts: list[tuple[str, SourceComment]] = []
+def read(path: Path, stage: Stage, *, key_from: KeyFrom = KeyFrom.AUTO) -> None:
+    """Stage the threads of a Disqus export and their posts."""
     for element, root in xmlfiles.children_of_root(path):
         if root.tag != f"{{{NS}}}disqus":
             raise MalformedSource(f"not a Disqus export: the root element is <{root.tag}>")
         name = xmlfiles.local_name(element)
         if name == "thread" and element.get(DSQ_ID):
-            threads[element.get(DSQ_ID, "")] = _thread(element, key_from)
+            stage.add_thread(element.get(DSQ_ID, ""), _thread(element, key_from))
         elif name == "post":
-            posts.append(_post(element))
-    for thread_id, comment in posts:
-        if thread_id not in threads:
-            raise MalformedSource(f"post {comment.source_id}: no thread with dsq:id {thread_id}")
-        threads[thread_id].comments.append(comment)
-    return Source(threads=[thread for thread in threads.values() if thread.comments])
+            stage.add_comment(*_post(element))
+    stage.check(thread_id="dsq:id")

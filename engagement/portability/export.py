@@ -12,10 +12,14 @@ Shape (version 1; ``native.read`` imports it back)::
                                  "network", "created_at", "resolved_at"}]}]}],
      "bans": [{"kind", "value", "reason", "created_at", "expires_at", "created_by",
                "revoked_at"}],
+     "erasures_key": "<hex>", "erased_commenters": ["<hex>", ...],
      "audit_log": [{"id", "actor", "action", "comment_id", "article", "reason", "before",
                     "after", "created_at"}]}
 
 Comments are flat, parents first, ``parent_id`` naming another comment's ``id`` in the file.
+``erased_commenters`` are the keyed hashes (``erasures.email_digest``) of the commenters erased
+at their request, and ``erasures_key`` names the key they were made with: an import under the
+same key keeps those commenters out for good.
 Never written: moderator accounts and their password hashes, API tokens and their hashes,
 edit-secret hashes, likes by visitor (each comment keeps its count), view de-duplication
 marks, and any setting (the secret key included).
@@ -32,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engagement.models import Article, Ban, Comment, DailyViews, ModerationAction, Report, utcnow
+from engagement.portability import erasures
 
 FORMAT = "engagement-export"
 VERSION = 1
@@ -173,7 +178,9 @@ def document(
     yield '\n],\n"bans":['
     bans = db.scalars(select(Ban).order_by(Ban.id)).all()
     yield ",".join("\n" + _dump(ban_json(ban)) for ban in bans)
-    yield '\n],\n"audit_log":['
+    yield '\n],\n"erasures_key":' + _dump(erasures.erasures_key())
+    yield ',\n"erased_commenters":' + _dump(erasures.erased_digests(db))
+    yield ',\n"audit_log":['
     for index, entry in enumerate(_audit_entries(db)):
         yield ("\n" if index == 0 else ",\n") + _dump(entry)
     yield "\n]}\n"

@@ -14,14 +14,18 @@ Rules every format shares:
 - Text is rendered by ``engagement.sanitize``, as a reader's would be. Imported comments carry
   no edit secret: nobody can edit them as their author.
 
-The caller commits: a file is imported whole, or not at all.
+A file is read and checked whole into a ``Stage`` before anything is stored, so a malformed
+file imports nothing. Storing then yields after each batch of comments and the caller commits
+there: a long import never holds SQLite's write lock, or PostgreSQL's row locks on its
+articles, for more than a batch. Should the database refuse a value halfway, what was
+committed stays; the same import run again skips it and completes the rest.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,21 +42,24 @@ from engagement.models import (
     Ban,
     Comment,
     DailyViews,
-    ModerationAction,
     Report,
     digest_of,
 )
 from engagement.moderation import audit
 from engagement.moderation.audit import Actor
-from engagement.portability import commenters, disqus, isso, native, wxr
+from engagement.portability import disqus, erasures, isso, native, wxr
 from engagement.portability.records import (
     KeyFrom,
     MalformedSource,
-    Source,
     SourceBan,
     SourceComment,
     SourceThread,
 )
+from engagement.portability.staging import Outline, Stage, StagedThread, created_order
+
+# Comments stored between two commits: small enough that a live service's writers, which
+# queue behind an import's on SQLite, wait milliseconds for it.
+BATCH = 200
 
 
 @dataclass
@@ -67,6 +74,8 @@ class Summary:
     orphans: int = 0
     not_comments: int = 0
     bans_imported: int = 0
+    # Erasures made where an export comes from, now kept here too.
+    erasures_carried: int = 0
     # Threads skipped because the source gives them no valid article key, and their comments.
     unkeyed_threads: list[str] = field(default_factory=list)
     unkeyed_comments: int = 0
@@ -87,64 +96,44 @@ class Summary:
             "unkeyed_threads": len(self.unkeyed_threads),
             "orphans": self.orphans,
             "bans_imported": self.bans_imported,
+            "erasures_carried": self.erasures_carried,
         }
 
 
-def merged(threads: Iterable[SourceThread]) -> list[SourceThread]:
-    """One thread per article key: a source may split one page's thread (Disqus does, when a
-    page was seen under two URLs). Threads without a key stay apart."""
-    by_key: dict[str, SourceThread] = {}
-    result: list[SourceThread] = []
-    for thread in threads:
-        if thread.key is None:
-            result.append(thread)
-        elif thread.key in by_key:
-            first = by_key[thread.key]
-            first.comments.extend(thread.comments)
-            first.not_comments += thread.not_comments
-        else:
-            by_key[thread.key] = thread
-            result.append(thread)
-    return result
-
-
-def parents_first(thread: SourceThread) -> list[SourceComment]:
+def parents_first(label: str, outlines: list[Outline]) -> list[Outline]:
     """The thread's comments ordered so each parent comes before its replies, oldest first
     among siblings; refuses a thread whose replies form a loop."""
-    known = {comment.source_id for comment in thread.comments}
-    children: dict[str | None, list[SourceComment]] = {}
-    for comment in thread.comments:
-        parent = comment.parent_id if comment.parent_id in known else None
-        children.setdefault(parent, []).append(comment)
+    known = {outline.source_id for outline in outlines}
+    children: dict[str | None, list[Outline]] = {}
+    for outline in outlines:
+        parent = outline.parent_id if outline.parent_id in known else None
+        children.setdefault(parent, []).append(outline)
     for siblings in children.values():
-        siblings.sort(key=lambda c: (c.created_at, c.source_id))
-    ordered: list[SourceComment] = []
+        siblings.sort(key=created_order)
+    ordered: list[Outline] = []
     pending = list(reversed(children.get(None, [])))
     while pending:
-        comment = pending.pop()
-        ordered.append(comment)
-        pending.extend(reversed(children.get(comment.source_id, [])))
-    if len(ordered) != len(thread.comments):
+        outline = pending.pop()
+        ordered.append(outline)
+        pending.extend(reversed(children.get(outline.source_id, [])))
+    if len(ordered) != len(outlines):
         raise MalformedSource(
-            f"thread {thread.label}: some replies answer each other in a loop, "
-            "or two comments share an id"
+            f"thread {label}: some replies answer each other in a loop, or two comments share an id"
         )
     return ordered
+
+
+def check(stage: Stage) -> None:
+    """Refuse a staged file any of whose threads cannot be put in order, before anything of
+    it is stored."""
+    for staged in stage.threads():
+        parents_first(staged.thread.label, stage.outlines(staged))
 
 
 def imported_visitor(*, origin: str, comment: SourceComment) -> str:
     """A visitor hash for an imported comment: one per email address, as author history and
     first-time moderation link a commenter's posts by email, else one per comment."""
     return site_hash(comment.author_email or f"{origin}:{comment.source_id}", person=b"imported")
-
-
-def _erased_commenters(db: Session) -> frozenset[str]:
-    """The keyed hashes of the addresses erased at their owners' request, from the audit log,
-    which names each erasure by one (``commenters.email_digest``)."""
-    entries = db.scalars(
-        select(ModerationAction.after).where(ModerationAction.action == commenters.ERASE_ACTION)
-    )
-    return frozenset(str(after["commenter"]) for after in entries if after and "commenter" in after)
 
 
 # What an erased comment's text digest is: its text is gone.
@@ -167,6 +156,8 @@ def _existing(db: Session, article_id: int) -> dict[tuple[datetime, str | None],
 
 
 def _article(db: Session, thread: SourceThread, summary: Summary) -> Article:
+    """The thread's article: the site's own if it has one, else registered as the source
+    describes it."""
     assert thread.key is not None
     found = articles.get(db, key=thread.key)
     if found is not None:
@@ -180,6 +171,8 @@ def _article(db: Session, thread: SourceThread, summary: Summary) -> Article:
     article.comments_open = thread.comments_open
     article.moderation = thread.moderation
     article.view_count = thread.view_count
+    if thread.created_at is not None:
+        article.created_at = thread.created_at
     return article
 
 
@@ -212,64 +205,66 @@ def _comment(
     )
 
 
+def _store_comment(
+    db: Session, article: Article, source: SourceComment, *, parent_id: int | None, origin: str
+) -> Comment:
+    row = _comment(article, source, parent_id=parent_id, origin=origin)
+    db.add(row)
+    db.flush()
+    # A source's report and ban records name their rows' columns, field for field.
+    db.add_all(Report(comment_id=row.id, **asdict(report)) for report in source.reports)
+    return row
+
+
 def _store_thread(
     db: Session,
-    thread: SourceThread,
+    stage: Stage,
+    staged: StagedThread,
     *,
     origin: str,
     erased: frozenset[str],
     summary: Summary,
-) -> None:
-    ordered = parents_first(thread)
+) -> Iterator[None]:
+    thread = staged.thread
     summary.not_comments += thread.not_comments
     if thread.key is None:
         summary.unkeyed_threads.append(thread.label)
-        summary.unkeyed_comments += len(ordered)
+        summary.unkeyed_comments += staged.size
         return
-    if not ordered and not thread.register:
+    if not staged.size and not thread.register:
         return
     article = _article(db, thread, summary)
     existing = _existing(db, article.id)
     ids: dict[str, int] = {}
-    added = shown = 0
-    for source in ordered:
-        parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
-        if source.author_email and commenters.email_digest(source.author_email) in erased:
-            # Its erased row, if the thread has it, keeps the place of its replies.
-            same = existing.get((source.created_at, ERASED_TEXT))
+    ordered = parents_first(thread.label, stage.outlines(staged))
+    for batch in stage.comments(ordered, batch=BATCH):
+        added = shown = 0
+        for source in batch:
+            parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
+            if source.author_email and erasures.email_digest(source.author_email) in erased:
+                # Its erased row, if the thread has it, keeps the place of its replies.
+                same = existing.get((source.created_at, ERASED_TEXT))
+                if same:
+                    ids[source.source_id] = same.pop(0)
+                summary.erased += 1
+                continue
+            same = existing.get((source.created_at, digest_of(source.text)))
             if same:
                 ids[source.source_id] = same.pop(0)
-            summary.erased += 1
-            continue
-        same = existing.get((source.created_at, digest_of(source.text)))
-        if same:
-            ids[source.source_id] = same.pop(0)
-            summary.already_there += 1
-            continue
-        if source.parent_id is not None and parent_id is None:
-            summary.orphans += 1
-        row = _comment(article, source, parent_id=parent_id, origin=origin)
-        db.add(row)
-        db.flush()
-        ids[source.source_id] = row.id
-        db.add_all(
-            Report(
-                comment_id=row.id,
-                visitor=report.visitor,
-                network=report.network,
-                reason=report.reason,
-                note=report.note,
-                created_at=report.created_at,
-                resolved_at=report.resolved_at,
-            )
-            for report in source.reports
-        )
-        summary.comments_imported += 1
-        added += 1
-        shown += row.visible
+                summary.already_there += 1
+                continue
+            if source.parent_id is not None and parent_id is None:
+                summary.orphans += 1
+            row = _store_comment(db, article, source, parent_id=parent_id, origin=origin)
+            ids[source.source_id] = row.id
+            summary.comments_imported += 1
+            added += 1
+            shown += row.visible
+        if added:
+            articles.bump_thread(db, article_id=article.id, count_delta=shown)
+        yield
     _store_daily_views(db, article, thread)
-    if added:
-        articles.bump_thread(db, article_id=article.id, count_delta=shown)
+    yield
 
 
 def _store_daily_views(db: Session, article: Article, thread: SourceThread) -> None:
@@ -283,44 +278,56 @@ def _store_daily_views(db: Session, article: Article, thread: SourceThread) -> N
     )
 
 
-def _store_bans(db: Session, source_bans: list[SourceBan], summary: Summary) -> None:
+def _store_bans(db: Session, source_bans: Iterable[SourceBan], summary: Summary) -> None:
     known = {(ban.kind, ban.value, ban.created_at) for ban in db.scalars(select(Ban))}
     for source in source_bans:
         if (source.kind, source.value, source.created_at) in known:
             continue
         known.add((source.kind, source.value, source.created_at))
-        db.add(
-            Ban(
-                kind=source.kind,
-                value=source.value,
-                reason=source.reason,
-                created_at=source.created_at,
-                expires_at=source.expires_at,
-                created_by=source.created_by,
-                revoked_at=source.revoked_at,
-            )
-        )
+        db.add(Ban(**asdict(source)))
         summary.bans_imported += 1
+
+
+def _carry_erasures(
+    db: Session, digests: frozenset[str], *, actor: Actor, file_name: str, summary: Summary
+) -> None:
+    """Record the erasures a file carries that this installation does not know yet, so that
+    no later import brings those commenters back either."""
+    for digest in sorted(digests):
+        audit.record(
+            db,
+            actor=actor,
+            action=erasures.ACTION,
+            reason=f"erased before the export {file_name}",
+            after={"commenter": digest},
+        )
+        summary.erasures_carried += 1
 
 
 def store(
     db: Session,
-    source: Source,
+    stage: Stage,
+    summary: Summary,
     *,
     origin: str,
     file_name: str,
     actor: Actor,
-    on_thread: Callable[[SourceThread], None] | None = None,
-) -> Summary:
-    """Store the threads (and bans) of ``source``, skipping what is already there; writes one
-    audit entry. ``origin`` names the format; ``on_thread`` is called after each thread."""
-    summary = Summary()
-    erased = _erased_commenters(db)
-    for thread in merged(source.threads):
-        _store_thread(db, thread, origin=origin, erased=erased, summary=summary)
+    on_thread: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Store the staged threads, bans and erasures, skipping what is already there, and write
+    one audit entry; ``summary`` counts what it did. Yields after each batch of at most
+    ``BATCH`` comments: the caller commits there, so a live service is never kept waiting
+    for a whole file. ``origin`` names the format; ``on_thread`` is called after each
+    thread."""
+    known = frozenset(erasures.erased_digests(db))
+    _carry_erasures(db, stage.erased() - known, actor=actor, file_name=file_name, summary=summary)
+    erased = known | stage.erased()
+    yield
+    for staged in stage.threads():
+        yield from _store_thread(db, stage, staged, origin=origin, erased=erased, summary=summary)
         if on_thread is not None:
-            on_thread(thread)
-    _store_bans(db, source.bans, summary)
+            on_thread()
+    _store_bans(db, stage.bans(), summary)
     db.flush()
     audit.record(
         db,
@@ -329,15 +336,19 @@ def store(
         reason=f"{origin}: {file_name}",
         after=summary.as_json(),
     )
-    return summary
+    yield
 
 
 FORMATS = ("disqus", "wxr", "isso", "engagement")
 
 
-def read(source_format: str, path: Path, *, key_from: KeyFrom = KeyFrom.AUTO) -> Source:
-    """Read a file of one of ``FORMATS``; MalformedSource says what is wrong with it."""
+def read(source_format: str, path: Path, stage: Stage, *, key_from: KeyFrom = KeyFrom.AUTO) -> None:
+    """Stage a file of one of ``FORMATS`` and check it whole; MalformedSource says what is
+    wrong with it."""
     if source_format == "engagement":
-        return native.read(path)
-    reader = {"disqus": disqus.read, "wxr": wxr.read, "isso": isso.read}[source_format]
-    return reader(path, key_from=key_from)
+        native.read(path, stage, erasures_key=erasures.erasures_key())
+    else:
+        {"disqus": disqus.read, "wxr": wxr.read, "isso": isso.read}[source_format](
+            path, stage, key_from=key_from
+        )
+    check(stage)

@@ -3,10 +3,12 @@ installation to another. Keys, ids, statuses and timestamps are taken as they ar
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import ijson
 
 from engagement.http import KEY_PATTERN
 from engagement.models import BanKind, CommentStatus, ModerationMode, ReportReason
@@ -14,12 +16,14 @@ from engagement.portability import records
 from engagement.portability.export import FORMAT, VERSION
 from engagement.portability.records import (
     MalformedSource,
-    Source,
     SourceBan,
     SourceComment,
     SourceReport,
     SourceThread,
 )
+from engagement.portability.staging import Stage
+
+T = TypeVar("T")
 
 HASH_MAX = 64
 BAN_VALUE_MAX = 254
@@ -91,16 +95,13 @@ def _thread(raw: dict[str, Any], where: str) -> SourceThread:
         title=records.line(raw.get("title"), records.TITLE_MAX) or "",
         url=records.url(raw.get("url")),
         published_at=_maybe_moment(raw.get("published_at"), f"{where}.published_at"),
+        created_at=_maybe_moment(raw.get("created_at"), f"{where}.created_at"),
         comments_open=bool(raw.get("comments_open", True)),
         moderation=ModerationMode(moderation) if moderation else None,
         view_count=int(raw.get("views") or 0),
         daily_views={
             date.fromisoformat(day["day"]): int(day["views"]) for day in raw.get("daily_views", [])
         },
-        comments=[
-            _comment(comment, f"{where}.comments[{index}]")
-            for index, comment in enumerate(raw.get("comments", []))
-        ],
     )
 
 
@@ -116,30 +117,60 @@ def _ban(raw: dict[str, Any], where: str) -> SourceBan:
     )
 
 
-def read(path: Path) -> Source:
-    """The articles, comments and bans of an export file; the audit log stays with the
-    installation it describes and is not read."""
+def _items(path: Path, prefix: str) -> Iterator[Any]:
+    """The values at ``prefix`` (``articles.item``: each article), read as a stream."""
+    with path.open("rb") as file:
+        yield from ijson.items(file, prefix, use_float=True)
+
+
+def _first(path: Path, prefix: str) -> Any:
+    return next(_items(path, prefix), None)
+
+
+def _checked(where: str, read: Callable[..., T], *args: Any) -> T:
     try:
-        with path.open(encoding="utf-8") as file:
-            document = json.load(file)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedSource(f"not a JSON export: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise MalformedSource(f'not an engagement export (its "format" is not {FORMAT!r})')
-    if document.get("version") != VERSION:
-        raise MalformedSource(
-            f"export version {document.get('version')!r}; this version reads {VERSION}"
-        )
-    try:
-        threads = [
-            _thread(article, f"articles[{index}]")
-            for index, article in enumerate(document["articles"])
-        ]
-        bans = [_ban(ban, f"bans[{index}]") for index, ban in enumerate(document.get("bans", []))]
+        return read(*args, where)
     except MalformedSource:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise MalformedSource(
-            f"the export is not well formed: {type(exc).__name__} {exc}"
-        ) from None
-    return Source(threads=threads, bans=bans)
+        raise MalformedSource(f"{where} is not well formed: {type(exc).__name__} {exc}") from None
+
+
+def _comments_of(raw: Any, _where: str) -> list[Any]:
+    return list(raw.get("comments") or [])
+
+
+def _stage_article(stage: Stage, raw: Any, where: str) -> None:
+    stage.add_thread(where, _checked(where, _thread, raw))
+    for index, comment in enumerate(_checked(where, _comments_of, raw)):
+        stage.add_comment(where, _checked(f"{where}.comments[{index}]", _comment, comment))
+
+
+def read(path: Path, stage: Stage, *, erasures_key: str) -> None:
+    """Stage the articles, comments, bans and erased commenters of an export file; the audit
+    log stays with the installation it describes and is not read. ``erasures_key`` names this
+    installation's key for erased commenters' hashes: a file whose erasures were made under
+    another key is refused, as they could not be honoured."""
+    try:
+        if _first(path, "format") != FORMAT:
+            raise MalformedSource(f'not an engagement export (its "format" is not {FORMAT!r})')
+        version = _first(path, "version")
+        if version != VERSION:
+            raise MalformedSource(f"export version {version!r}; this version reads {VERSION}")
+        for index, article in enumerate(_items(path, "articles.item")):
+            _stage_article(stage, article, f"articles[{index}]")
+        for index, ban in enumerate(_items(path, "bans.item")):
+            stage.add_ban(_checked(f"bans[{index}]", _ban, ban))
+        erased = [
+            _hash(digest, "erased_commenters") for digest in _items(path, "erased_commenters.item")
+        ]
+        if erased and _first(path, "erasures_key") != erasures_key:
+            raise MalformedSource(
+                f"its {len(erased)} erased commenters were erased under another "
+                "ENGAGEMENT_SECRET_KEY, so they could not be kept out: import it with the "
+                "secret key of the installation it comes from"
+            )
+        for digest in erased:
+            stage.add_erased(digest)
+    except (OSError, UnicodeDecodeError, ijson.JSONError) as exc:
+        raise MalformedSource(f"not a JSON export: {exc}") from None

@@ -1,5 +1,5 @@
 """What an importer reads from a source, whatever its format: threads of comments, each with
-the source's own ids, ready to be stored by ``importer.store``.
+the source's own ids, staged (``staging.Stage``) to be stored by ``importer.store``.
 
 Readers turn their format's fields into these records and nothing else; how records become
 rows (keys, duplicates, counters, the audit log) is decided in one place, the importer.
@@ -80,6 +80,8 @@ class SourceThread:
     title: str = ""
     url: str | None = None
     published_at: datetime | None = None
+    # When the article was registered where the file comes from (only our own export says).
+    created_at: datetime | None = None
     comments: list[SourceComment] = field(default_factory=list)
     comments_open: bool = True
     moderation: ModerationMode | None = None
@@ -100,14 +102,6 @@ class SourceBan:
     expires_at: datetime | None
     created_by: str | None
     revoked_at: datetime | None
-
-
-@dataclass
-class Source:
-    """Everything read from one file."""
-
-    threads: list[SourceThread]
-    bans: list[SourceBan] = field(default_factory=list)
 
 
 # --- fields, as every reader cleans them -----------------------------------------------------
@@ -177,11 +171,32 @@ def url(raw: str | None) -> str | None:
 
 
 def timestamp(raw: str | None, *, where: str) -> datetime:
-    """An ISO 8601 moment (``Z`` or an offset; none means UTC), or MalformedSource."""
+    """An ISO 8601 moment (``Z`` or an offset; none means UTC) within ``EARLIEST`` and
+    ``LATEST``, or MalformedSource."""
     try:
         moment = datetime.fromisoformat((raw or "").strip().replace("Z", "+00:00"))
     except ValueError:
         raise MalformedSource(f"{where}: {raw!r} is not a date and time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return in_range(moment.astimezone(UTC), raw=raw, where=where)
+    except OverflowError:  # year 1 or 9999 moved across midnight by its offset
+        raise MalformedSource(out_of_range(raw, where)) from None
+
+
+# Comments older than the Unix epoch or from beyond year 9998 are damaged data; refusing them
+# also keeps every date the service computes from them (edit windows, days) representable.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def out_of_range(raw: object, where: str) -> str:
+    return f"{where}: {raw!r} is out of range (dates from 1970-01-01 to 9998-12-31 UTC)"
+
+
+def in_range(moment: datetime, *, raw: object, where: str) -> datetime:
+    """``moment`` if it lies between ``EARLIEST`` and ``LATEST``, else MalformedSource."""
+    if not EARLIEST <= moment <= LATEST:
+        raise MalformedSource(out_of_range(raw, where))
+    return moment

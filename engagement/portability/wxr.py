@@ -4,7 +4,8 @@ post or page (``title``, ``link``, ``wp:post_name``, ``wp:post_date_gmt``) holdi
 
 The key of a post is its slug (``wp:post_name``) when that is a valid key, else the last
 segment of its link's path. ``comment_approved`` maps 1 → approved, 0 → pending, spam → spam,
-trash → deleted; pingbacks and trackbacks are not comments and are left out. WordPress keeps
+trash → deleted; pingbacks and trackbacks are not comments and are left out. A post whose
+``wp:comment_status`` is ``closed`` is imported closed. WordPress keeps
 the HTML a commenter typed, with line breaks as breaks; it is converted to Markdown.
 """
 
@@ -20,10 +21,10 @@ from engagement.portability.markup import markdown_from_html
 from engagement.portability.records import (
     KeyFrom,
     MalformedSource,
-    Source,
     SourceComment,
     SourceThread,
 )
+from engagement.portability.staging import Stage
 
 WXR_PREFIX = "http://wordpress.org/export/"
 _NO_DATE = "0000-00-00 00:00:00"
@@ -98,6 +99,7 @@ def _thread(element: Element, key_from: KeyFrom) -> SourceThread:
         published_at=records.timestamp(published, where=f"item {slug}")
         if published and published != _NO_DATE
         else None,
+        comments_open=(item.text("comment_status") or "open").strip() != "closed",
     )
     for child in element:
         if xmlfiles.local_name(child) == "comment" and xmlfiles.namespace(child).startswith(
@@ -111,14 +113,14 @@ def _thread(element: Element, key_from: KeyFrom) -> SourceThread:
     return thread
 
 
-def read(path: Path, *, key_from: KeyFrom = KeyFrom.AUTO) -> Source:
-    """The posts and pages of a WXR file that have comments, with their comments."""
-    threads: list[SourceThread] = []
-    for element, root in xmlfiles.children_of_root(path, depth=2):
+def read(path: Path, stage: Stage, *, key_from: KeyFrom = KeyFrom.AUTO) -> None:
+    """Stage the posts and pages of a WXR file that have comments, with their comments."""
+    for index, (element, root) in enumerate(xmlfiles.children_of_root(path, depth=2)):
         if root.tag != "rss":
             raise MalformedSource(f"not a WordPress export: the root element is <{root.tag}>")
         if element.tag == "item":
             thread = _thread(element, key_from)
             if thread.comments or thread.not_comments:
-                threads.append(thread)
-    return Source(threads=threads)
+                stage.add_thread(str(index), thread)
+                for comment in thread.comments:
+                    stage.add_comment(str(index), comment)

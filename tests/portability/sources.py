@@ -21,10 +21,12 @@ HOSTILE = (
 )
 
 
-def run(app: Flask, tmp_path: Path, *args: str, input: str | None = None) -> Result:
+def run(
+    app: Flask, tmp_path: Path, *args: str, input: str | None = None, secret: str = TEST_SECRET
+) -> Result:
     """Run ``engagement ARGS`` on the app's database, as an operator would."""
     env = {
-        "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
+        "ENGAGEMENT_SECRET_KEY": secret,
         "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
         "ENGAGEMENT_DATABASE_URL": app.config["DATABASE_URL"],
         "ENGAGEMENT_AUTO_MIGRATE": "false",

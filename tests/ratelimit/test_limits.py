@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -207,8 +208,29 @@ def test_memory_counting_forgets_clients_whose_window_has_passed(app: Flask) -> 
     strategy.hit(parse("1 per 1 second"), "gone")
     time.sleep(1.1)
     strategy.hit(parse("1 per 1 second"), "still-here")
-    assert "LIMITER/gone/1/1/second" not in storage.events
+    assert "LIMITER/gone/1/1/second" not in storage.counted()
     assert not strategy.hit(parse("1 per 1 second"), "still-here")
+
+
+def test_memory_counting_starts_no_thread(app: Flask) -> None:
+    with app.app_context():
+        storage = ratelimit.limiter().storage
+    strategy = MovingWindowRateLimiter(storage)
+    before = threading.active_count()
+    for client in range(200):
+        strategy.hit(parse("5 per 1 second"), f"client-{client}")
+    assert threading.active_count() == before
+
+
+def test_memory_counting_refuses_past_the_limit_until_the_window_moves(app: Flask) -> None:
+    with app.app_context():
+        storage = ratelimit.limiter().storage
+    strategy = MovingWindowRateLimiter(storage)
+    two = parse("2 per 1 second")
+    assert [strategy.hit(two, "ada") for _ in range(3)] == [True, True, False]
+    assert strategy.get_window_stats(two, "ada").remaining == 0
+    time.sleep(1.05)
+    assert strategy.hit(two, "ada") and strategy.get_window_stats(two, "ada").remaining == 1
 
 
 def test_disabled_limits_refuse_nothing(tmp_path: Path, sqlite_url: str) -> None:
