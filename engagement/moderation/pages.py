@@ -16,6 +16,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -28,9 +29,9 @@ from flask_login import login_user, logout_user
 from engagement import db as database
 from engagement import tokens
 from engagement.abuse import bans
-from engagement.errors import ApiError
+from engagement.errors import ApiError, error_response
 from engagement.http import KEY_PATTERN
-from engagement.models import BanKind, CommentStatus, ModerationMode, Role, TokenScope
+from engagement.models import BanKind, Comment, CommentStatus, ModerationMode, Role, TokenScope
 from engagement.moderation import accounts, audit, search, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -87,7 +88,12 @@ def _navigation() -> dict[str, Any]:
         return {"moderator": None}
     if "queue_sizes" not in g:
         g.queue_sizes = service.queue_sizes(database.session(), threshold=_threshold())
-    return {"moderator": current_moderator(), "sizes": g.queue_sizes, "Queue": service.Queue}
+    return {
+        "moderator": current_moderator(),
+        "sizes": g.queue_sizes,
+        "Queue": service.Queue,
+        "refresh_seconds": current_app.config["QUEUE_REFRESH_SECONDS"],
+    }
 
 
 def _threshold() -> int:
@@ -235,6 +241,42 @@ def queue_page(queue: str) -> ResponseReturnValue:
     return render_template("moderation/queue.html", page=page, active_queue=chosen)
 
 
+@bp.get("/queues.json")
+def queue_counts() -> ResponseReturnValue:
+    """How many comments wait in each queue: what the pages poll to keep their counts fresh."""
+    sizes = service.queue_sizes(database.session(), threshold=_threshold())
+    return jsonify({queue.value: size for queue, size in sizes.items()})
+
+
+def _context_json(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "author_name": comment.author_name,
+        "text": comment.text,
+        "status": comment.status.value,
+        "created_at": comment.created_at.isoformat(),
+    }
+
+
+@bp.get("/comments/<int:comment_id>/context")
+def comment_context(comment_id: int) -> ResponseReturnValue:
+    """The comment's place in its thread as JSON: its parent and its nearest siblings."""
+    db = database.session()
+    comment = service.get_comment(db, comment_id=comment_id)
+    if comment is None:
+        abort(404)
+    found = service.thread_context(db, comment=comment)
+    return jsonify(
+        comment=_context_json(comment),
+        parent=_context_json(found.parent) if found.parent else None,
+        siblings=[_context_json(sibling) for sibling in found.siblings],
+    )
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.get("/comments/<int:comment_id>")
 def comment_page(comment_id: int) -> ResponseReturnValue:
     """One comment in full, with edit and ban forms and what happened to it so far."""
@@ -280,9 +322,18 @@ def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
         )
     except ApiError as exc:
         db.rollback()
+        if _wants_json():
+            return error_response(exc.status, exc.code, exc.message, exc.field)
         flash(exc.message, "error")
         return _back(url_for("moderation_pages.comment_page", comment_id=comment_id))
     db.commit()
+    if _wants_json():  # the queue pages' keyboard shortcuts: no page load, no flash
+        return jsonify(
+            id=comment_id,
+            action=chosen.value,
+            status=comment.status.value,
+            message=f"Comment {comment_id}: {chosen.value} done.",
+        )
     flash(f"Comment {comment_id}: {chosen.value} done.", "ok")
     return _back(url_for("moderation_pages.comment_page", comment_id=comment_id))
 
