@@ -11,6 +11,8 @@ extension, so "canción" and "cancion" find each other.
 SQLite: ``comments_search``, an FTS5 table over ``comments.text`` (external content, accents
 removed by the ``unicode61`` tokenizer), kept in sync by triggers.
 
+Results come newest first along ``ix_comments_created_at_id``.
+
 Revision ID: 0010
 Revises: 0006
 Create Date: 2026-12-03 08:10:00
@@ -123,6 +125,7 @@ def _upgrade_sqlite() -> None:
 
 def upgrade() -> None:
     op.add_column("articles", sa.Column("language", sa.String(length=8), nullable=True))
+    op.create_index("ix_comments_created_at_id", "comments", ["created_at", "id"])
     if op.get_bind().dialect.name == "postgresql":
         _upgrade_postgres()
     else:
@@ -145,5 +148,6 @@ def downgrade() -> None:
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER comments_search_{trigger}")
         op.execute("DROP TABLE comments_search")
+    op.drop_index("ix_comments_created_at_id", table_name="comments")
     with op.batch_alter_table("articles") as batch:
         batch.drop_column("language")

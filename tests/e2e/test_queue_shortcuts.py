@@ -210,3 +210,22 @@ def test_the_article_page_charts_its_views_and_comments_with_labelled_axes(
     expect(page.locator("#article-views")).to_have_text("40 views")
     assert moderation.policy_violations() == []
     screenshot(page, "moderation-article-trend")
+
+
+def test_searching_finds_spanish_forms_and_highlights_them(
+    page: Page, live_server: LiveServer, app: Flask
+) -> None:
+    builders.article(app, "cronica", title="La crónica del tranvía", language="es")
+    builders.comment(app, "cronica", text="Las canciones del barrio ya no suenan.", name="Lucía")
+    builders.comment(app, "cronica", text="El tranvía llega tarde otra vez.", name="Pablo")
+    builders.comment(app, "cronica", text="<script>alert(1)</script> una canción", name="Troll")
+    moderation = logged_in(page, live_server, app)
+    moderation.open("Search")
+    page.get_by_label("Words").fill("cancion")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="2 comments found")).to_be_visible()
+    marks = page.locator(".excerpt mark")
+    expect(marks).to_have_text(["canción", "canciones"])
+    expect(page.locator(".excerpt").first).to_contain_text("<script>alert(1)</script>")
+    assert moderation.policy_violations() == []
+    screenshot(page, "moderation-search")
