@@ -21,7 +21,7 @@ from typing import Any
 
 import snowballstemmer  # type: ignore[import-untyped]
 from markupsafe import Markup, escape
-from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select, text, tuple_
+from sqlalchemy import String, bindparam, cast, func, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -55,6 +55,8 @@ _STEMMERS = {
     for language, name in (("es", "spanish"), ("en", "english"))
 }
 EXCERPT_CHARS = 300
+# How many of the newest comments a search looks through first (see ``search``).
+RECENT_WINDOW = 2000
 _FTS5_IDS = "SELECT rowid FROM comments_search WHERE comments_search MATCH :q"
 
 
@@ -217,7 +219,21 @@ def _q() -> Any:
     return bindparam("q", type_=String)
 
 
-def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
+def _span(query: SearchQuery) -> list[ColumnElement[bool]]:
+    """The conditions on the newest-first order itself: the days asked for and the cursor."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.since:
+        conditions.append(Comment.created_at >= datetime.combine(query.since, time.min, UTC))
+    if query.until:
+        end = datetime.combine(query.until + timedelta(days=1), time.min, UTC)
+        conditions.append(Comment.created_at < end)
+    if query.cursor:
+        conditions.append(tuple_(Comment.created_at, Comment.id) < tuple_(*query.cursor))
+    return conditions
+
+
+def _narrow(query: SearchQuery) -> list[ColumnElement[bool]]:
+    """The filters that pick few comments each, through their own index."""
     conditions: list[ColumnElement[bool]] = []
     if query.article:
         conditions.append(
@@ -230,46 +246,63 @@ def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
             conditions.append(func.lower(Comment.author_name) == query.author.lower())
     if query.identity:
         conditions.append(Comment.visitor == query.identity)
+    return conditions
+
+
+def _broad(query: SearchQuery) -> list[ColumnElement[bool]]:
+    """The filters that keep a share of every day's comments."""
+    conditions: list[ColumnElement[bool]] = []
     if query.statuses:
         conditions.append(Comment.status.in_(query.statuses))
-    if query.since:
-        conditions.append(Comment.created_at >= datetime.combine(query.since, time.min, UTC))
-    if query.until:
-        end = datetime.combine(query.until + timedelta(days=1), time.min, UTC)
-        conditions.append(Comment.created_at < end)
     if query.signal:
         # Stored as ["code: detail (+weight)", ...]; the code is one of SIGNALS, never a pattern.
         conditions.append(cast(Comment.spam_reasons, String).like(f'%"{query.signal}:%'))
-    if query.cursor:
-        conditions.append(tuple_(Comment.created_at, Comment.id) < tuple_(*query.cursor))
     return conditions
+
+
+def _newest_first(statement: Any, limit: int) -> Any:
+    return statement.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit + 1)
 
 
 def search(db: Session, *, query: SearchQuery) -> SearchPage:
     """One page of the comments matching ``query``, newest first, each with its context and a
-    highlighted excerpt; a constant number of queries whatever the page size."""
-    conditions = _filters(query)
+    highlighted excerpt; a constant number of queries whatever the page size.
+
+    A database cannot know how many comments a word or a filter keeps, and a wrong guess costs
+    a walk through the whole archive (a rare word) or a sort of a large share of it (a common
+    one). So a page is first looked for among the newest ``RECENT_WINDOW`` comments in its span
+    (an index walk of bounded length): when they hold a full page, that page is the answer,
+    since every comment outside them is older. Only otherwise are all the matches read: through
+    the narrow filters' indexes when there are any, through the full-text index when the words
+    are all there is (their matches are then few: they were rare among the newest comments),
+    else as the database plans it.
+    """
+    span, narrow, broad = _span(query), _narrow(query), _broad(query)
     params: dict[str, Any] = {}
     postgres = database.is_postgres(db)
+    matching: list[ColumnElement[bool]] = []
     if query.text:
         if postgres:
-            conditions.append(
-                literal_column("comments.search_vector").op("@@")(_postgres_tsquery())
-            )
+            matching.append(literal_column("comments.search_vector").op("@@")(_postgres_tsquery()))
             params["q"] = query.text
         else:
             match = fts5_match(query.text)
             if match is None:
                 return SearchPage()
-            conditions.append(Comment.id.in_(text(_FTS5_IDS)))
+            matching.append(Comment.id.in_(text(_FTS5_IDS)))
             params["q"] = match
-    statement = (
-        select(Comment)
-        .where(and_(*conditions))
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-        .limit(query.limit + 1)
-    )
-    found = list(db.scalars(statement, params))
+    found: list[Comment] = []
+    if postgres and not narrow:
+        recent = _newest_first(select(Comment.id).where(*span), RECENT_WINDOW - 1).subquery()
+        statement = select(Comment).where(Comment.id.in_(select(recent.c.id)), *broad, *matching)
+        found = list(db.scalars(_newest_first(statement, query.limit), params))
+    if len(found) <= query.limit:
+        if postgres and matching and not narrow and not broad:
+            # Few matches among the newest comments: the full-text index gives them all.
+            matches = select(Comment.id).where(*matching).cte("matches").prefix_with("MATERIALIZED")
+            matching = [Comment.id.in_(select(matches.c.id))]
+        statement = select(Comment).where(*span, *narrow, *broad, *matching)
+        found = list(db.scalars(_newest_first(statement, query.limit), params))
     more = len(found) > query.limit
     found = found[: query.limit]
     excerpts = _excerpts(db, found, params.get("q"), postgres=postgres) if query.text else {}

@@ -223,3 +223,24 @@ def test_search_needs_the_moderation_scope(app: Flask, client: FlaskClient) -> N
         "/api/v1/moderation/search?q=x", headers={"Authorization": f"Bearer {secret}"}
     )
     assert response.status_code == 403
+
+
+def test_matches_older_than_the_newest_comments_are_found_too(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engagement.moderation import search as searching
+
+    monkeypatch.setattr(searching, "RECENT_WINDOW", 4)
+    story = builders.article(app).id
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    old = comment_row(app, story, text="A rare word: zarzuela", created_at=moment)
+    common = [
+        comment_row(app, story, text=f"Common {n}", created_at=moment.replace(day=2 + n))
+        for n in range(8)
+    ]
+    assert found(client, app, q="zarzuela") == [old]
+    first = search(client, app, q="common", limit=3)
+    assert [hit["id"] for hit in first["comments"]] == common[::-1][:3]
+    rest = search(client, app, q="common", limit=10, cursor=first["next_cursor"])
+    assert [hit["id"] for hit in rest["comments"]] == common[::-1][3:]
+    assert found(client, app, status="pending", until="2026-03-01") == [old]
