@@ -32,6 +32,10 @@ ENGAGEMENT = ROOT / ".venv" / "bin" / "engagement"
 PORT = 18195
 ORIGIN = "https://magazine.example"
 SECRET = "bench-secret-key-0123456789"
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/124.0 Safari/537.36"
+)
 
 
 def disqus_file(path: Path, posts: int, threads: int) -> None:
@@ -107,7 +111,7 @@ def view_latencies(stop: threading.Event, found: list[float], failures: list[str
     request = urllib.request.Request(
         f"http://127.0.0.1:{PORT}/api/v1/articles/live-story/views",
         method="POST",
-        headers={"Origin": ORIGIN, "User-Agent": "Mozilla/5.0 (bench reader)"},
+        headers={"Origin": ORIGIN, "User-Agent": BROWSER},
     )
     while not stop.is_set():
         started = time.monotonic()

@@ -59,7 +59,7 @@ from engagement.portability.staging import Outline, Stage, StagedThread, created
 
 # Comments stored between two commits: small enough that a live service's writers, which
 # queue behind an import's on SQLite, wait milliseconds for it.
-BATCH = 200
+BATCH = 100
 
 
 @dataclass
@@ -177,7 +177,7 @@ def _article(db: Session, thread: SourceThread, summary: Summary) -> Article:
 
 
 def _comment(
-    article: Article, comment: SourceComment, *, parent_id: int | None, origin: str
+    article: Article, comment: SourceComment, *, html: str, parent_id: int | None, origin: str
 ) -> Comment:
     visitor = comment.visitor or imported_visitor(origin=origin, comment=comment)
     # A comment with nothing left to read (Disqus and Isso empty deleted ones) is never shown,
@@ -188,7 +188,7 @@ def _comment(
         parent_id=parent_id,
         status=comment.status,
         text=comment.text,
-        html=sanitize.render(comment.text),
+        html=html,
         author_name=comment.author_name,
         author_email=comment.author_email,
         author_website=comment.author_website,
@@ -206,9 +206,15 @@ def _comment(
 
 
 def _store_comment(
-    db: Session, article: Article, source: SourceComment, *, parent_id: int | None, origin: str
+    db: Session,
+    article: Article,
+    source: SourceComment,
+    *,
+    html: str,
+    parent_id: int | None,
+    origin: str,
 ) -> Comment:
-    row = _comment(article, source, parent_id=parent_id, origin=origin)
+    row = _comment(article, source, html=html, parent_id=parent_id, origin=origin)
     db.add(row)
     db.flush()
     # A source's report and ban records name their rows' columns, field for field.
@@ -235,27 +241,35 @@ def _store_thread(
         return
     article = _article(db, thread, summary)
     existing = _existing(db, article.id)
+    yield
     ids: dict[str, int] = {}
     ordered = parents_first(thread.label, stage.outlines(staged))
     for batch in stage.comments(ordered, batch=BATCH):
-        added = shown = 0
+        # Deciding what is new and rendering it read no table: the batch's write transaction
+        # begins with its inserts, so a queued writer of the live service waits for those only.
+        fresh: list[tuple[SourceComment, str]] = []
         for source in batch:
-            parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
-            if source.author_email and erasures.email_digest(source.author_email) in erased:
-                # Its erased row, if the thread has it, keeps the place of its replies.
-                same = existing.get((source.created_at, ERASED_TEXT))
-                if same:
-                    ids[source.source_id] = same.pop(0)
-                summary.erased += 1
-                continue
-            same = existing.get((source.created_at, digest_of(source.text)))
+            gone = bool(source.author_email) and (
+                erasures.email_digest(source.author_email or "") in erased
+            )
+            same = existing.get(
+                (source.created_at, ERASED_TEXT if gone else digest_of(source.text))
+            )
             if same:
+                # An erased commenter's row, if the thread has it, keeps their replies' place.
                 ids[source.source_id] = same.pop(0)
+            if gone:
+                summary.erased += 1
+            elif source.source_id in ids:
                 summary.already_there += 1
-                continue
+            else:
+                fresh.append((source, sanitize.render(source.text)))
+        added = shown = 0
+        for source, html in fresh:
+            parent_id = ids.get(source.parent_id) if source.parent_id is not None else None
             if source.parent_id is not None and parent_id is None:
                 summary.orphans += 1
-            row = _store_comment(db, article, source, parent_id=parent_id, origin=origin)
+            row = _store_comment(db, article, source, html=html, parent_id=parent_id, origin=origin)
             ids[source.source_id] = row.id
             summary.comments_imported += 1
             added += 1
