@@ -220,6 +220,7 @@ def build(url: str, *, articles: int, comments: int) -> None:
         # The GIN index is built once after the load: far cheaper than row by row.
         conn.execute(text("DROP INDEX ix_comments_search_vector"))
         conn.execute(text("DROP INDEX ix_comments_created_at_id"))
+        conn.execute(text("DROP INDEX ix_comments_author_name_lower"))
     batch = 100_000
     for start in range(0, comments, batch):
         stop = min(comments, start + batch)
@@ -269,6 +270,9 @@ FROM (
             text("CREATE INDEX ix_comments_search_vector ON comments USING gin (search_vector)")
         )
         conn.execute(text("CREATE INDEX ix_comments_created_at_id ON comments (created_at, id)"))
+        conn.execute(
+            text("CREATE INDEX ix_comments_author_name_lower ON comments (lower(author_name))")
+        )
         conn.execute(
             text(
                 "UPDATE articles SET comment_count = counted.n FROM (SELECT article_id, count(*) n"

@@ -168,9 +168,12 @@ ERASED = "erased"
 
 
 # What the migrations build for comment search beside the tables below (0010): PostgreSQL's
-# ``comments.search_vector`` and its GIN index, SQLite's FTS5 table and its shadow tables.
+# ``comments.search_vector`` with its GIN index and the index of lower-cased author names,
+# SQLite's FTS5 table and its shadow tables.
 # Triggers keep them; no model reads or writes them directly.
-SEARCH_SCHEMA = frozenset({"search_vector", "ix_comments_search_vector"})
+SEARCH_SCHEMA = frozenset(
+    {"search_vector", "ix_comments_search_vector", "ix_comments_author_name_lower"}
+)
 SEARCH_TABLES_PREFIX = "comments_search"
 
 

@@ -111,6 +111,8 @@ def _upgrade_postgres() -> None:
         "(SELECT language FROM articles WHERE articles.id = comments.article_id)), text)"
     )
     op.execute("CREATE INDEX ix_comments_search_vector ON comments USING gin (search_vector)")
+    # The author filter matches names in any case.
+    op.execute("CREATE INDEX ix_comments_author_name_lower ON comments (lower(author_name))")
 
 
 def _upgrade_sqlite() -> None:
@@ -140,6 +142,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION engagement_comment_search_vector()")
         op.execute("DROP FUNCTION engagement_search_config(varchar)")
         op.execute("DROP INDEX ix_comments_search_vector")
+        op.execute("DROP INDEX ix_comments_author_name_lower")
         op.execute("ALTER TABLE comments DROP COLUMN search_vector")
         for name, _parent, _stem in _CONFIGURATIONS:
             op.execute(f"DROP TEXT SEARCH CONFIGURATION {name}")

@@ -244,3 +244,19 @@ def test_matches_older_than_the_newest_comments_are_found_too(
     rest = search(client, app, q="common", limit=10, cursor=first["next_cursor"])
     assert [hit["id"] for hit in rest["comments"]] == common[::-1][3:]
     assert found(client, app, status="pending", until="2026-03-01") == [old]
+
+
+def test_an_author_rare_among_the_newest_comments_is_found_with_other_filters(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engagement.moderation import search as searching
+
+    monkeypatch.setattr(searching, "RECENT_WINDOW", 2)
+    story = builders.article(app).id
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    theirs = comment_row(app, story, author_name="Rare Name", created_at=moment)
+    comment_row(app, story, author_name="Rare Name", status=CommentStatus.APPROVED)
+    for n in range(4):
+        comment_row(app, story, author_name="Someone", created_at=moment.replace(day=2 + n))
+    assert found(client, app, author="rare name", status="pending") == [theirs]
+    assert found(client, app, identity="v" * 64, author="rare name", until="2026-03-01") == [theirs]
