@@ -22,7 +22,18 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.config.update(settings.load(environ, **overrides))
     _finish_config(app)
 
-    from engagement import cors, db, errors, health, logs, metrics, openapi, ratelimit
+    from engagement import (
+        cors,
+        db,
+        errors,
+        health,
+        http,
+        logs,
+        metrics,
+        openapi,
+        parsing,
+        ratelimit,
+    )
     from engagement.abuse import spam
     from engagement.articles.api import bp as articles_api
     from engagement.comments.api import bp as comments_api
@@ -37,6 +48,8 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     logs.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    http.init_app(app)
+    parsing.init_app(app)
     access.init_app(app)
     cors.init_app(app)
     ratelimit.init_app(app)

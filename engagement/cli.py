@@ -14,11 +14,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from engagement import create_app, tokens
+from engagement import create_app, parsing, tokens
 from engagement import db as database
 from engagement.config import ConfigError
 from engagement.errors import ApiError
-from engagement.models import Moderator, Role, TokenScope, utcnow
+from engagement.models import ApiToken, Moderator, Role, TokenScope, utcnow
 from engagement.moderation import accounts, audit
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
@@ -34,6 +34,26 @@ def app_or_exit() -> Flask:
     except ConfigError as exc:
         print(f"engagement: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+class RowId(click.ParamType):
+    """An id argument read as the API reads ids (``parsing.row_id``): ASCII digits, within the
+    column's range."""
+
+    name = "id"
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        try:
+            return parsing.row_id(
+                str(value), field=param.name if param else "id", column=self.column
+            )
+        except ApiError as exc:
+            self.fail(exc.message, param, ctx)
 
 
 @click.group(cls=FlaskGroup, create_app=app_or_exit)
@@ -100,7 +120,7 @@ def list_tokens() -> None:
 
 
 @main.command("revoke-token")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=RowId(ApiToken.id))
 @with_appcontext
 def revoke_token(token_id: int) -> None:
     """Revoke an API token by its id."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template_string, request
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from flask import Flask, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,14 @@ HTTP_CODES = {
     503: "unavailable",
 }
 
+# No inline style: the moderation pages' Content-Security-Policy allows only their stylesheet.
 HTML_ERROR = """<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ status }} {{ title }}</title>
-<body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
-<h1>{{ title }}</h1><p>{{ message }}</p></body></html>"""
+{% if stylesheet %}<link rel="stylesheet" href="{{ stylesheet }}">{% endif %}
+<body><main class="error-page"><h1>{{ title }}</h1><p>{{ message }}</p></main></body></html>"""
+PAGES_PREFIX = "/moderation/"
+PAGES_STYLESHEET = "/moderation/static/moderation.css"
 
 
 class ApiError(Exception):
@@ -57,6 +62,31 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
+def html_error(status: int, title: str, message: str) -> Response:
+    """An error page for a browser, drawn from nothing but its arguments.
+
+    Rendered without Flask's context processors: the moderation pages' navigation counts queues,
+    and after a database error that query would fail again inside the error page.
+    """
+    stylesheet = PAGES_STYLESHEET if request.path.startswith(PAGES_PREFIX) else None
+    page = current_app.jinja_env.from_string(HTML_ERROR).render(
+        status=status, title=title, message=message, stylesheet=stylesheet
+    )
+    return Response(page, status=status, mimetype="text/html")
+
+
+def _end_transaction() -> None:
+    """Roll back the request's session after a failure: on PostgreSQL a failed statement aborts
+    the transaction, and anything after it (an audit, a page's navigation) would fail too."""
+    db = g.get("db_session")
+    if db is None:
+        return
+    try:
+        db.rollback()
+    except SQLAlchemyError:  # the connection is gone; the session closes at teardown
+        log.warning("rollback after a failed request failed", exc_info=True)
+
+
 def wants_json() -> bool:
     """Whether this request is answered in the API's JSON shape."""
     return request.path.startswith(API_PREFIXES) or request.accept_mimetypes.best == (
@@ -69,20 +99,19 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        if wants_json():
+            return error_response(exc.status, exc.code, exc.message, exc.field)
+        return html_error(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), exc.message)
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = HTTP_CODES.get(status, "http_error")
         message = exc.description or exc.name
         if wants_json():
             response = error_response(status, code, message)
         else:
-            page = render_template_string(
-                HTML_ERROR, status=status, title=exc.name, message=message
-            )
-            response = Response(page, status=status, mimetype="text/html")
+            response = html_error(status, exc.name, message)
         # Keep headers the exception carries (Allow on 405, Retry-After on 429...).
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
@@ -91,22 +120,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def _database_down(exc: DBAPIError) -> Response | tuple[str, int]:
+    def _database_down(exc: DBAPIError) -> Response:
         log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        _end_transaction()
         message = "The database does not answer; try again shortly."
         if wants_json():
             response = error_response(503, "database_unavailable", message)
-            response.headers["Retry-After"] = "5"
-            return response
-        page = render_template_string(HTML_ERROR, status=503, title="Unavailable", message=message)
-        return page, 503
+        else:
+            response = html_error(503, "Unavailable", message)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _end_transaction()
         if wants_json():
             return error_response(500, "internal_error", "The server failed; it has been logged.")
-        page = render_template_string(
-            HTML_ERROR, status=500, title="Server error", message="It has been logged."
-        )
-        return page, 500
+        return html_error(500, "Server error", "It has been logged.")

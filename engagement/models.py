@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -176,6 +177,9 @@ SEARCH_SCHEMA = frozenset(
 )
 SEARCH_TABLES_PREFIX = "comments_search"
 
+_IS_REPLY = column("parent_id").is_not(None)
+_NOT_DELETED = column("deleted_at").is_(None)
+
 
 class Comment(Base):
     __tablename__ = "comments"
@@ -210,8 +214,22 @@ class Comment(Base):
 
     __table_args__ = (
         Index("ix_comments_article_id_created_at", "article_id", "created_at"),
-        Index("ix_comments_parent_id", "parent_id"),
-        Index("ix_comments_status_created_at", "status", "created_at"),
+        # Replies only: SQLite's statistics count each NULL as a value of its own, so with
+        # top-level comments in it, its planner took ``parent_id IS NULL`` for a rare value and
+        # read a thread page through this index instead of the sort's.
+        Index(
+            "ix_comments_parent_id", "parent_id", sqlite_where=_IS_REPLY, postgresql_where=_IS_REPLY
+        ),
+        # The moderation queues, oldest first, and their sizes: a queue's count reads this
+        # index alone, never the rows (the spam queue holds every spam comment ever caught).
+        Index(
+            "ix_comments_queues",
+            "status",
+            "created_at",
+            "id",
+            sqlite_where=_NOT_DELETED,
+            postgresql_where=_NOT_DELETED,
+        ),
         Index("ix_comments_visitor", "visitor"),
         Index("ix_comments_author_email", "author_email"),
         Index("ix_comments_text_digest_created_at", "text_digest", "created_at"),
@@ -233,6 +251,41 @@ class Comment(Base):
     def visible(self) -> bool:
         """Whether readers see this comment (and it counts in ``comment_count``)."""
         return self.status is CommentStatus.APPROVED and self.deleted_at is None
+
+
+# A thread page walks one of these in its sort's order, from where the previous page ended: top-
+# level comments only (replies are found through ``parent_id``), pinned ones first. ``top``
+# orders by ``-likes`` so that its keys after ``pinned`` all ascend: one row comparison
+# (``(-likes, created_at, id) > (...)``) then bounds the scan, as it does for the other sorts.
+_TOP_LEVEL = Comment.parent_id.is_(None)
+Index(
+    "ix_comments_thread_oldest",
+    Comment.article_id,
+    Comment.pinned.desc(),
+    Comment.created_at,
+    Comment.id,
+    postgresql_where=_TOP_LEVEL,
+    sqlite_where=_TOP_LEVEL,
+)
+Index(
+    "ix_comments_thread_newest",
+    Comment.article_id,
+    Comment.pinned.desc(),
+    Comment.created_at.desc(),
+    Comment.id.desc(),
+    postgresql_where=_TOP_LEVEL,
+    sqlite_where=_TOP_LEVEL,
+)
+Index(
+    "ix_comments_thread_top",
+    Comment.article_id,
+    Comment.pinned.desc(),
+    -Comment.likes,
+    Comment.created_at,
+    Comment.id,
+    postgresql_where=_TOP_LEVEL,
+    sqlite_where=_TOP_LEVEL,
+)
 
 
 class CommentLike(Base):

@@ -22,15 +22,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, render_template_string, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limit, Limiter, RateLimitExceeded
 from limits.errors import ConfigurationError
 from limits.storage import MovingWindowSupport, Storage
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from werkzeug.exceptions import HTTPException
 
 from engagement.config import ConfigError
-from engagement.errors import HTML_ERROR, error_response, wants_json
+from engagement.errors import ApiError, error_response, html_error, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 NAMES = ("reads", "writes", "views", "comments", "login")
 READ_METHODS = frozenset({"GET", "HEAD"})
 _ATTRIBUTE = "rate_limit"
+_PARSE = "rate_limit_parse"
+# Statuses that say the request itself is malformed (refused before any work is done).
+BAD_INPUT = frozenset({400, 413, 415})
 _EXEMPT = ""
 # A Redis that stops answering must not hold requests: give up on it quickly.
 STORAGE_TIMEOUT_SECONDS = 0.5
@@ -49,11 +53,20 @@ EXTENSION = "engagement.limiter"
 SWEPT_MEMORY_SCHEME = "engagement+memory"
 
 
-def limit(name: str, *, methods: Iterable[str] | None = None) -> Callable[[F], F]:
+def limit(
+    name: str,
+    *,
+    methods: Iterable[str] | None = None,
+    parse: Callable[[], object] | None = None,
+) -> Callable[[F], F]:
     """Make the decorated view spend from the named budget (``ENGAGEMENT_LIMIT_<NAME>``).
 
     With ``methods`` only those methods do; the view's other methods spend ``reads`` or
     ``writes`` as usual (a login form's GET is a read, its POST an attempt).
+
+    ``parse`` is how the view reads its request (and keeps the result for the view, in ``g``):
+    a request it refuses as bad input (400, 413, 415) spends nothing, so a reader whose post
+    was empty can still post once it is fixed.
     """
     if name not in NAMES:
         raise ValueError(f"unknown rate limit {name!r}; known: {', '.join(NAMES)}")
@@ -61,9 +74,25 @@ def limit(name: str, *, methods: Iterable[str] | None = None) -> Callable[[F], F
 
     def tag(view: F) -> F:
         setattr(view, _ATTRIBUTE, (name, only))
+        if parse is not None:
+            setattr(view, _PARSE, parse)
         return view
 
     return tag
+
+
+def _refused_as_bad_input() -> bool:
+    """Whether the view's own parsing refuses this request: then it spends no budget."""
+    parse = getattr(current_app.view_functions.get(request.endpoint or ""), _PARSE, None)
+    if parse is None:
+        return False
+    try:
+        parse()
+    except ApiError as exc:
+        return exc.status in BAD_INPUT
+    except HTTPException as exc:
+        return exc.code in BAD_INPUT
+    return False
 
 
 def exempt(view: F) -> F:
@@ -270,7 +299,12 @@ def init_app(app: Flask) -> None:
             client_key,
             # Shared: a name is one budget, whichever route spends from it.
             default_limits=[
-                Limit(_limit_for_request, scope=lambda _endpoint: limit_name(), shared=True)
+                Limit(
+                    _limit_for_request,
+                    scope=lambda _endpoint: limit_name(),
+                    shared=True,
+                    exempt_when=_refused_as_bad_input,
+                )
             ],
             strategy="moving-window",
             storage_uri=_storage_uri(url),
@@ -326,8 +360,7 @@ def _refusal(status: int, code: str, title: str, message: str, *, retry_after: i
     if wants_json():
         response = error_response(status, code, message)
     else:
-        page = render_template_string(HTML_ERROR, status=status, title=title, message=message)
-        response = Response(page, status=status, mimetype="text/html")
+        response = html_error(status, title, message)
     response.headers["Retry-After"] = str(retry_after)
     return response
 

@@ -17,8 +17,14 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engagement.errors import ApiError, invalid
-from engagement.models import Ban, BanKind, utcnow
+from engagement.models import Ban, BanKind, Comment, utcnow
+from engagement.parsing import column_length, comparable_name
 
+VALUE_MAX = column_length(Ban.value)
+NAME_MAX = column_length(Comment.author_name)
+
+# A ban lasts at most this many days, or for good.
+MAX_DAYS = 36500
 # Broader networks are refused: a typo like 0.0.0.0/0 would ban every reader.
 MIN_PREFIX = {4: 8, 6: 32}
 _VISITOR = re.compile(r"[0-9a-f]{32,64}")
@@ -26,11 +32,15 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalize(kind: BanKind, value: str) -> str:
-    """The stored form of a ban's value; a 400 naming ``value`` when it cannot be one."""
+    """The stored form of a ban's value; a 400 naming ``value`` when it cannot be one.
+
+    A name is kept as ``parsing.comparable_name`` gives it, so a ban typed in any Unicode form
+    (composed, decomposed, full-width, any case) matches the poster's name in any other.
+    """
     raw = value.strip()
     if kind is BanKind.EMAIL:
         email = raw.lower()
-        if "@" not in email.strip("@") or len(email) > 254 or _SPACES.search(email):
+        if "@" not in email.strip("@") or len(email) > VALUE_MAX or _SPACES.search(email):
             raise invalid("value", "An email ban needs an address like reader@example.com.")
         return email
     if kind is BanKind.VISITOR:
@@ -40,9 +50,9 @@ def normalize(kind: BanKind, value: str) -> str:
         return visitor
     if kind is BanKind.NETWORK:
         return _network(raw)
-    name = _SPACES.sub(" ", raw).casefold()
-    if not name or len(name) > 100:
-        raise invalid("value", "A name ban needs a name of 1 to 100 characters.")
+    name = comparable_name(raw)
+    if not name or len(name) > NAME_MAX:
+        raise invalid("value", f"A name ban needs a name of 1 to {NAME_MAX} characters.")
     return name
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -22,10 +22,12 @@ from engagement.http import (
     json_body,
     validated,
 )
+from engagement.models import Article as ArticleRow
 from engagement.models import ModerationMode, TokenScope
 from engagement.moderation import service as moderation
 from engagement.moderation import stats
 from engagement.moderation.audit import Actor
+from engagement.parsing import fits, url_fits
 from engagement.tokens import token_required
 
 bp = Blueprint("articles", __name__, url_prefix="/api/v1")
@@ -66,8 +68,8 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, max_length=300)
-    url: HttpUrl | None = None
+    title: Annotated[str, fits(ArticleRow.title)] | None = None
+    url: Annotated[HttpUrl, url_fits(ArticleRow.url)] | None = None
     published_at: AwareDatetime | None = None
     open: bool | None = None
     moderation: ModerationMode | None = None

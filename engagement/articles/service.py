@@ -63,6 +63,22 @@ def not_found(key: str) -> ApiError:
     return ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
 
 
+def unregistered(key: str) -> Article:
+    """The article ``key`` would be once registered by its first comment (open, the site's
+    moderation mode), not stored: a post is checked against it before anything is written."""
+    return Article(
+        key=key,
+        title="",
+        url=None,
+        published_at=None,
+        comments_open=True,
+        moderation=None,
+        view_count=0,
+        comment_count=0,
+        thread_version=0,
+    )
+
+
 def require(db: Session, *, key: str) -> Article:
     """The article with this key, or the 404 for an unknown key."""
     article = get(db, key=key)

@@ -6,25 +6,27 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from engagement import db as database
-from engagement import openapi, ratelimit
+from engagement import openapi, parsing, ratelimit
 from engagement.abuse import spam
 from engagement.articles import service as articles
 from engagement.articles.api import Article as ArticleOut
 from engagement.comments import cache, inputs, service, threads
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, etag_for, json_body
+from engagement.models import Comment as CommentRow
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import visitors
 
 bp = Blueprint("comments", __name__, url_prefix="/api/v1")
 
-COMMENT_ID = "<int:comment_id>"
+# Parsed by ``_comment``: a malformed id is a 400 naming ``id``, not a route that is not there.
+COMMENT_ID = "<comment_id>"
 
 
 @openapi.schema
@@ -95,16 +97,6 @@ class ReportOut(BaseModel):
     reported: bool
 
 
-def _query_int(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    # isdigit() alone accepts digits such as "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= maximum:
-        raise invalid(name, f"{name}: a whole number from 1 to {maximum}.")
-    return int(raw)
-
-
 def _encode(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -145,7 +137,9 @@ def thread(key: str) -> ResponseReturnValue:
     sort = request.args.get("sort") or "oldest"
     if sort not in threads.SORTS:
         raise invalid("sort", "sort: one of oldest, newest, top.")
-    limit = _query_int("limit", config["COMMENTS_PAGE_SIZE"], config["COMMENTS_MAX_PAGE_SIZE"])
+    limit = parsing.optional_number(
+        request.args, "limit", maximum=config["COMMENTS_MAX_PAGE_SIZE"]
+    ) or int(config["COMMENTS_PAGE_SIZE"])
     cursor = request.args.get("cursor") or None
     after = threads.decode_cursor(cursor, sort) if cursor else None
 
@@ -184,13 +178,27 @@ def thread(key: str) -> ResponseReturnValue:
     return response
 
 
-def _draft(
-    db: Session, key: str, new: inputs.NewComment, body: dict[str, Any]
-) -> service.Draft | None:
-    """The post checked and screened, or None while its article is not registered."""
+def _posted() -> tuple[dict[str, Any], inputs.NewComment]:
+    """The post's body and its comment, parsed once per request (the rate limit reads them
+    first: a post refused as malformed spends nothing)."""
+    if "posted" not in g:
+        body = json_body()
+        g.posted = (
+            body,
+            inputs.new_comment(body, max_length=current_app.config["COMMENT_MAX_LENGTH"]),
+        )
+    posted: tuple[dict[str, Any], inputs.NewComment] = g.posted
+    return posted
+
+
+def _draft(db: Session, key: str, new: inputs.NewComment, body: dict[str, Any]) -> service.Draft:
+    """The post checked and screened, reading only. An article nobody registered yet is checked
+    as it would be registered (for an allowed origin only): a refused post registers nothing."""
     article = articles.get(db, key=key)
     if article is None:
-        return None
+        if not from_allowed_origin():
+            raise articles.not_found(key)
+        article = articles.unregistered(key)
     return service.prepare(
         db,
         article=article,
@@ -202,7 +210,7 @@ def _draft(
 
 
 @bp.post("/articles/<key>/comments")
-@ratelimit.limit("comments")
+@ratelimit.limit("comments", parse=_posted)
 def create(key: str) -> ResponseReturnValue:
     """Post a comment or a reply.
     ---
@@ -241,24 +249,17 @@ def create(key: str) -> ResponseReturnValue:
         429: {$ref: "#/components/responses/Error"}
     """
     key = article_key(key)
-    body = json_body()
-    new = inputs.new_comment(body, max_length=current_app.config["COMMENT_MAX_LENGTH"])
+    body, new = _posted()
     db = database.session()
     # Everything that decides the post is read before its write transaction, so concurrent
     # posts (and views) wait only for the insert and the counter update.
     with database.reading(db):
         draft = _draft(db, key, new, body)
-    if draft is None:  # the article's first comment registers it, for an allowed origin only
-        if not from_allowed_origin():
-            raise articles.not_found(key)
+    if draft.comment.article_id is None:  # the article's first comment registers it
         about = inputs.article_hints(body)
-        articles.get_or_create(
+        draft.comment.article_id = articles.get_or_create(
             db, key=key, title=about.title, url=about.url, language=about.language
-        )
-        db.commit()
-        with database.reading(db):
-            draft = _draft(db, key, new, body)
-        assert draft is not None, "the article was registered just before"
+        ).id
     created = service.save(db, draft)
     db.commit()
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
@@ -272,7 +273,12 @@ def create(key: str) -> ResponseReturnValue:
     return response
 
 
-def _comment(db: Session, comment_id: int) -> Any:
+def _comment_id(raw: str) -> int:
+    return parsing.row_id(raw, field="id", column=CommentRow.id)
+
+
+def _comment(db: Session, raw_id: str) -> Any:
+    comment_id = _comment_id(raw_id)
     comment = service.get(db, comment_id=comment_id)
     if comment is None:
         raise ApiError(404, "comment_not_found", f"No comment with id {comment_id}.", "id")
@@ -280,7 +286,7 @@ def _comment(db: Session, comment_id: int) -> Any:
 
 
 @bp.patch(f"/comments/{COMMENT_ID}")
-def edit(comment_id: int) -> ResponseReturnValue:
+def edit(comment_id: str) -> ResponseReturnValue:
     """The author edits their comment.
     ---
     patch:
@@ -321,7 +327,7 @@ def edit(comment_id: int) -> ResponseReturnValue:
 
 
 @bp.delete(f"/comments/{COMMENT_ID}")
-def delete(comment_id: int) -> ResponseReturnValue:
+def delete(comment_id: str) -> ResponseReturnValue:
     """The author deletes their comment.
     ---
     delete:
@@ -343,7 +349,7 @@ def delete(comment_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/comments/{COMMENT_ID}/likes")
-def like(comment_id: int) -> ResponseReturnValue:
+def like(comment_id: str) -> ResponseReturnValue:
     """Like a comment.
     ---
     post:
@@ -362,7 +368,7 @@ def like(comment_id: int) -> ResponseReturnValue:
     """
     json_body(optional=True)
     db = database.session()
-    comment = service.get_visible(db, comment_id=comment_id)
+    comment = service.get_visible(db, comment_id=_comment_id(comment_id))
     liked = service.like(db, comment=comment, visitor=visitors.stable_visitor())
     likes = service.likes_of(db, comment_id=comment.id)
     db.commit()
@@ -395,7 +401,7 @@ def unlike(comment_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/comments/{COMMENT_ID}/reports")
-def report(comment_id: int) -> ResponseReturnValue:
+def report(comment_id: str) -> ResponseReturnValue:
     """Report a comment to the moderators.
     ---
     post:
@@ -425,7 +431,7 @@ def report(comment_id: int) -> ResponseReturnValue:
     """
     data = inputs.report(json_body())
     db = database.session()
-    comment = service.get_visible(db, comment_id=comment_id)
+    comment = service.get_visible(db, comment_id=_comment_id(comment_id))
     new = service.report(
         db,
         comment=comment,

@@ -11,22 +11,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from engagement import openapi, sanitize
 from engagement.errors import ApiError, invalid
 from engagement.http import validated
-from engagement.models import ReportReason
+from engagement.models import Comment, Report, ReportReason
+from engagement.parsing import column_length, column_max, within
 
-# Row ids are 32-bit integers in the schema; larger numbers name no comment.
-MAX_ID = 2**31 - 1
-NAME_MAX = 100
-EMAIL_MAX = 254
-WEBSITE_MAX = 500
-NOTE_MAX = 500
+# Limits are the columns' sizes: the schema is the one source of truth.
+MAX_ID = column_max(Comment.id)
+NAME_MAX = column_length(Comment.author_name)
+EMAIL_MAX = column_length(Comment.author_email)
+WEBSITE_MAX = column_length(Comment.author_website)
+NOTE_MAX = column_length(Report.note)
 
 # C0 and C1 control characters other than tab and line feed (carriage returns are normalized to
 # line feeds first). They have no place in a comment and some break terminals and logs.
@@ -49,8 +50,8 @@ class CommentIn(BaseModel):
         default=None, description="Never shown nor returned; only a hash of it picks the avatar."
     )
     author_website: StrictStr | None = Field(default=None, description="An http or https URL.")
-    parent_id: StrictInt | None = Field(
-        default=None, ge=1, le=MAX_ID, description="The comment this one replies to."
+    parent_id: Annotated[int, within(Comment.id)] | None = Field(
+        default=None, description="The comment this one replies to."
     )
     article_title: StrictStr | None = Field(
         default=None, description="The page's headline: the title of an article this registers."

@@ -13,13 +13,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, Row, and_, bindparam, exists, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Row,
+    and_,
+    bindparam,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
 from engagement import db as database
 from engagement.articles.service import ArticleRow
 from engagement.errors import ApiError
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
+from engagement.parsing import column_max
 
 SORTS = ("oldest", "newest", "top")
 PLACEHOLDER_STATUS = "deleted"
@@ -95,13 +108,14 @@ _THREAD_COLUMNS = (
 
 
 def _order(sort: str) -> list[tuple[Any, bool]]:
-    """The sort's key columns, each with whether it descends; pinned comments always lead."""
+    """The sort's keys, each with whether it descends: ``pinned`` first, then keys that all go
+    one way, in the order of the sort's index (``ix_comments_thread_<sort>``)."""
     if sort == "newest":
         return [(Comment.pinned, True), (Comment.created_at, True), (Comment.id, True)]
-    if sort == "top":
+    if sort == "top":  # most liked first: ascending ``-likes``, which the index holds
         return [
             (Comment.pinned, True),
-            (Comment.likes, True),
+            (-Comment.likes, False),
             (Comment.created_at, False),
             (Comment.id, False),
         ]
@@ -111,7 +125,7 @@ def _order(sort: str) -> list[tuple[Any, bool]]:
 def _cursor_values(row: ThreadRow, sort: str) -> list[Any]:
     values: list[Any] = [row.pinned]
     if sort == "top":
-        values.append(row.likes)
+        values.append(row.likes)  # as it was always written; ``_after`` bounds by its negation
     return [*values, row.created_at.isoformat(), row.id]
 
 
@@ -121,8 +135,13 @@ def encode_cursor(row: ThreadRow, sort: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_ID_MAX = column_max(Comment.id)
+_LIKES_MAX = column_max(Comment.likes)
+
+
 def decode_cursor(cursor: str, sort: str) -> list[Any]:
-    """The sort-key values a cursor carries, or a 400 when it is not one of ours for this sort."""
+    """The values of the sort's keys (``_order``) a cursor carries, or a 400 when it is not one
+    of ours for this sort."""
     bad = ApiError(400, "invalid_cursor", "The cursor is not valid for this thread.", "cursor")
     if len(cursor) > 200:
         raise bad
@@ -135,9 +154,9 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
     if not isinstance(decoded, list) or len(decoded) != width or decoded[0] != sort:
         raise bad
     pinned, *middle, created_at, last_id = decoded[1:]
-    if not isinstance(pinned, bool) or type(last_id) is not int or not 0 < last_id < 2**31:
+    if not isinstance(pinned, bool) or type(last_id) is not int or not 0 < last_id <= _ID_MAX:
         raise bad
-    if sort == "top" and (type(middle[0]) is not int or not 0 <= middle[0] < 2**31):
+    if sort == "top" and (type(middle[0]) is not int or not 0 <= middle[0] <= _LIKES_MAX):
         raise bad
     try:
         moment = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
@@ -146,22 +165,33 @@ def decode_cursor(cursor: str, sort: str) -> list[Any]:
         moment = moment.astimezone(UTC)  # years 1 and 9999 may overflow here
     except (ValueError, OverflowError):
         raise bad from None
-    return [pinned, *middle, moment, last_id]
+    # ``top`` is ordered by ``-likes`` (see ``_order``); the cursor carries the likes.
+    return [pinned, *(-likes for likes in middle), moment, last_id]
 
 
 def _after(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after ``values`` in the order ``keys`` (keyset pagination)."""
-    clauses = []
-    for index, (column, descending) in enumerate(keys):
-        same = [key == value for (key, _), value in zip(keys[:index], values[:index], strict=True)]
-        value = values[index]
-        if isinstance(value, bool):
-            # Only ``pinned`` is boolean and it descends: after pinned come the unpinned.
-            beyond = column.is_(False) if value else false()
-        else:
-            beyond = column < value if descending else column > value
-        clauses.append(and_(*same, beyond))
-    return or_(*clauses)
+    """Rows strictly after ``values`` in the order ``keys`` (keyset pagination).
+
+    The keys after ``pinned`` go one way, so one row comparison says "after" for them, and the
+    index range scan starts right there (on SQLite, for ``top``, at the cursor's likes). A page
+    that ends among the pinned comments (as many as a page or more) continues with the rest of
+    them, then with every unpinned one.
+    """
+    (pinned, _), *rest = keys
+    pinned_value, *rest_values = values
+    descending = rest[0][1]
+    row = tuple_(*(column for column, _ in rest))
+    bound = tuple_(
+        *(literal(value, column.type) for (column, _), value in zip(rest, rest_values, strict=True))
+    )
+    beyond = row < bound if descending else row > bound
+    # The same bound on the first key alone, for SQLite: it starts a range scan from a row
+    # comparison only on plain columns, not on ``top``'s ``-likes``.
+    first, first_value = rest[0][0], bound.clauses[0]
+    beyond = and_(first <= first_value if descending else first >= first_value, beyond)
+    if not pinned_value:
+        return and_(pinned == false(), beyond)
+    return or_(and_(pinned == true(), beyond), pinned == false())
 
 
 def _visible_clause(table: Any) -> ColumnElement[bool]:
@@ -186,12 +216,15 @@ def page(
     """
     keys = _order(sort)
     child = aliased(Comment)
+    # A scalar subquery, probed through ``ix_comments_parent_id`` for the few hidden comments
+    # the scan meets: PostgreSQL may run an EXISTS as one hashed pass over every comment.
+    has_replies = select(child.id).where(child.parent_id == Comment.id).limit(1).scalar_subquery()
     top_query = (
         select(*_THREAD_COLUMNS)
         .where(
             Comment.article_id == article.id,
             Comment.parent_id.is_(None),
-            or_(_visible_clause(Comment), exists().where(child.parent_id == Comment.id)),
+            or_(_visible_clause(Comment), has_replies.is_not(None)),
         )
         .order_by(*(column.desc() if descending else column.asc() for column, descending in keys))
         .limit(limit + 1)

@@ -20,6 +20,8 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from engagement import db as database
+from engagement import parsing
+from engagement.errors import ApiError
 from engagement.models import Moderator, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,10 +90,18 @@ def refresh_login_cookie(response: Response) -> Response:
 @login_manager.user_loader
 def _load_account(user_id: str) -> Account | None:
     ident, _, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    try:
+        moderator_id = parsing.row_id(ident, field="session", column=Moderator.id)
+        session_version = parsing.whole_number(
+            version,
+            field="session",
+            minimum=0,
+            maximum=parsing.column_max(Moderator.session_version),
+        )
+    except ApiError:  # signed by us, so only an old format could fail here: no session
         return None
-    moderator = database.session().get(Moderator, int(ident))
-    if moderator is None or not moderator.active or moderator.session_version != int(version):
+    moderator = database.session().get(Moderator, moderator_id)
+    if moderator is None or not moderator.active or moderator.session_version != session_version:
         return None
     return Account(moderator)
 

@@ -4,20 +4,28 @@ scope ``moderation``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement import db as database
-from engagement import openapi, tokens
+from engagement import openapi, parsing, tokens
 from engagement.abuse import bans
 from engagement.errors import ApiError, invalid
 from engagement.http import article_key, json_body, validated
-from engagement.models import BanKind, Comment, ModerationMode, TokenScope
+from engagement.models import (
+    Ban,
+    BanKind,
+    Comment,
+    ModerationAction,
+    ModerationMode,
+    TokenScope,
+)
 from engagement.moderation import audit, search, service
 from engagement.moderation.audit import Actor
+from engagement.parsing import fits, within
 from engagement.portability import commenters
 
 bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1/moderation")
@@ -38,14 +46,8 @@ def _threshold() -> int:
     return int(current_app.config["REPORT_THRESHOLD"])
 
 
-def _int_arg(name: str, *, default: int | None = None, maximum: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or len(raw) > 18 or (maximum is not None and not 1 <= int(raw) <= maximum):
-        bound = f" from 1 to {maximum}" if maximum else ""
-        raise invalid(name, f"{name} must be a whole number{bound}.")
-    return int(raw)
+def _limit(default: int) -> int:
+    return parsing.optional_number(request.args, "limit", maximum=MAX_LIMIT) or default
 
 
 @openapi.schema
@@ -116,10 +118,10 @@ class ActionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=service.MAX_REASON)
     text: str | None = Field(default=None, max_length=10000, description="Required for edit.")
     days: int | None = Field(
-        default=None, ge=1, le=36500, description="ban-author: how long (null: for good)."
+        default=None, ge=1, le=bans.MAX_DAYS, description="ban-author: how long (null: for good)."
     )
 
 
@@ -128,8 +130,8 @@ class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["approve", "reject", "spam", "not-spam", "delete", "restore"]
-    ids: list[int] = Field(min_length=1, max_length=service.MAX_BULK)
-    reason: str | None = Field(default=None, max_length=1000)
+    ids: list[Annotated[int, within(Comment.id)]] = Field(min_length=1, max_length=service.MAX_BULK)
+    reason: str | None = Field(default=None, max_length=service.MAX_REASON)
 
 
 @openapi.schema
@@ -145,7 +147,7 @@ class ArticleModerationIn(BaseModel):
 
     moderation: ModerationMode | None = None
     open: bool | None = None
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=service.MAX_REASON)
 
 
 @openapi.schema
@@ -258,13 +260,12 @@ def queue(queue: str) -> ResponseReturnValue:
     """
     if queue not in set(service.Queue):
         raise ApiError(404, "unknown_queue", "Queues are pending, reported and spam.", "queue")
-    limit = _int_arg("limit", default=service.PAGE_SIZE, maximum=MAX_LIMIT)
     page = service.queue(
         database.session(),
         queue=service.Queue(queue),
         threshold=_threshold(),
-        after_id=_int_arg("after"),
-        limit=limit or service.PAGE_SIZE,
+        after_id=parsing.optional_id(request.args, "after", column=Comment.id),
+        limit=_limit(service.PAGE_SIZE),
     )
     return jsonify(
         queue=queue,
@@ -333,8 +334,8 @@ def search_comments() -> ResponseReturnValue:
     )
 
 
-@bp.post("/comments/<int:comment_id>/<action>")
-def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
+@bp.post("/comments/<comment_id>/<action>")
+def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
     """One moderation action on one comment.
     ---
     post:
@@ -362,11 +363,12 @@ def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
     """
     if action not in set(service.Action):
         raise ApiError(404, "unknown_action", f"No moderation action {action!r}.", "action")
+    ident = parsing.row_id(comment_id, field="id", column=Comment.id)
     data = validated(ActionIn, json_body(optional=True))
     db = database.session()
-    comment = service.get_comment(db, comment_id=comment_id)
+    comment = service.get_comment(db, comment_id=ident)
     if comment is None:
-        raise ApiError(404, "comment_not_found", f"No comment with id {comment_id}.", "id")
+        raise ApiError(404, "comment_not_found", f"No comment with id {ident}.", "id")
     service.act(
         db,
         actor=_actor(),
@@ -482,17 +484,20 @@ def audit_log() -> ResponseReturnValue:
         401: {$ref: "#/components/responses/Error"}
         403: {$ref: "#/components/responses/Error"}
     """
+    args = request.args
     wanted = audit.AuditFilter(
-        action=request.args.get("action") or None,
-        actor=request.args.get("actor") or None,
-        article_key=article_key(request.args["article"]) if request.args.get("article") else None,
-        comment_id=_int_arg("comment"),
+        action=parsing.text_filter(
+            args.get("action"), field="action", column=ModerationAction.action
+        ),
+        actor=parsing.text_filter(args.get("actor"), field="actor", column=ModerationAction.actor),
+        article_key=article_key(args["article"]) if args.get("article") else None,
+        comment_id=parsing.optional_id(args, "comment", column=Comment.id),
     )
     page = audit.entries(
         database.session(),
         wanted=wanted,
-        before_id=_int_arg("before"),
-        limit=_int_arg("limit", default=audit.PAGE_SIZE, maximum=MAX_LIMIT) or audit.PAGE_SIZE,
+        before_id=parsing.optional_id(args, "before", column=ModerationAction.id),
+        limit=_limit(audit.PAGE_SIZE),
     )
     return jsonify(
         entries=[audit.as_json(entry, key) for entry, key in page.entries],
@@ -505,9 +510,9 @@ class BanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: BanKind
-    value: str = Field(min_length=1, max_length=254)
-    days: int | None = Field(default=None, ge=1, le=36500, description="null: for good.")
-    reason: str | None = Field(default=None, max_length=1000)
+    value: Annotated[str, fits(Ban.value, min_length=1)]
+    days: int | None = Field(default=None, ge=1, le=bans.MAX_DAYS, description="null: for good.")
+    reason: str | None = Field(default=None, max_length=service.MAX_REASON)
 
 
 @openapi.schema
@@ -581,8 +586,8 @@ def ban_create() -> ResponseReturnValue:
     return jsonify(bans.as_json(made)), 201
 
 
-@bp.delete("/bans/<int:ban_id>")
-def ban_lift(ban_id: int) -> ResponseReturnValue:
+@bp.delete("/bans/<ban_id>")
+def ban_lift(ban_id: str) -> ResponseReturnValue:
     """Lift a ban.
     ---
     delete:
@@ -600,8 +605,9 @@ def ban_lift(ban_id: int) -> ResponseReturnValue:
         403: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
+    ident = parsing.row_id(ban_id, field="id", column=Ban.id)
     db = database.session()
-    lifted = service.lift_ban(db, actor=_actor(), ban_id=ban_id)
+    lifted = service.lift_ban(db, actor=_actor(), ban_id=ident)
     db.commit()
     return jsonify(bans.as_json(lifted))
 
@@ -614,7 +620,9 @@ def ban_lift(ban_id: int) -> ResponseReturnValue:
 class CommenterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=254, description="Matched case-insensitively.")
+    email: Annotated[str, fits(Comment.author_email, min_length=1)] = Field(
+        description="Matched case-insensitively."
+    )
 
 
 @openapi.schema

@@ -27,11 +27,23 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
 from engagement import db as database
-from engagement import tokens
+from engagement import parsing, tokens
 from engagement.abuse import bans
-from engagement.errors import ApiError, error_response
+from engagement.errors import ApiError, error_response, invalid
 from engagement.http import KEY_PATTERN
-from engagement.models import BanKind, Comment, CommentStatus, ModerationMode, Role, TokenScope
+from engagement.models import (
+    ApiToken,
+    Article,
+    Ban,
+    BanKind,
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    ModerationMode,
+    Moderator,
+    Role,
+    TokenScope,
+)
 from engagement.moderation import accounts, audit, search, service, stats
 from engagement.moderation.access import (
     HOME,
@@ -60,7 +72,9 @@ PUBLIC_ENDPOINTS = {
     "moderation_pages.login",
     "moderation_pages.static",
 }
-MAX_REASON = 1000
+MAX_REASON = service.MAX_REASON
+TOKEN_NAME_MAX = parsing.column_length(ApiToken.name)
+USERNAME_MAX = parsing.column_length(Moderator.username)
 
 
 @bp.before_request
@@ -113,9 +127,9 @@ def _back(default: str) -> ResponseReturnValue:
     return redirect(safe_next(target) if target else default, code=303)
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+def _row_id(raw: str, column: Any) -> int:
+    """A path's id: a malformed one is a 400 page, like any malformed input of these pages."""
+    return parsing.row_id(raw, field="id", column=column)
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -147,7 +161,7 @@ def login() -> ResponseReturnValue:
     try:
         moderator = accounts.authenticate(
             db,
-            username=request.form.get("username", "")[:80],
+            username=request.form.get("username", "")[:USERNAME_MAX],
             password=request.form.get("password", "")[: accounts.MAX_PASSWORD],
             max_failures=config["LOGIN_MAX_FAILURES"],
             lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
@@ -235,9 +249,8 @@ def queue_page(queue: str) -> ResponseReturnValue:
     if queue not in set(service.Queue):
         abort(404)
     chosen = service.Queue(queue)
-    page = service.queue(
-        database.session(), queue=chosen, threshold=_threshold(), after_id=_int_arg("after")
-    )
+    after = parsing.optional_id(request.args, "after", column=Comment.id)
+    page = service.queue(database.session(), queue=chosen, threshold=_threshold(), after_id=after)
     return render_template("moderation/queue.html", page=page, active_queue=chosen)
 
 
@@ -258,11 +271,11 @@ def _context_json(comment: Comment) -> dict[str, Any]:
     }
 
 
-@bp.get("/comments/<int:comment_id>/context")
-def comment_context(comment_id: int) -> ResponseReturnValue:
+@bp.get("/comments/<comment_id>/context")
+def comment_context(comment_id: str) -> ResponseReturnValue:
     """The comment's place in its thread as JSON: its parent and its nearest siblings."""
     db = database.session()
-    comment = service.get_comment(db, comment_id=comment_id)
+    comment = service.get_comment(db, comment_id=_row_id(comment_id, Comment.id))
     if comment is None:
         abort(404)
     found = service.thread_context(db, comment=comment)
@@ -277,14 +290,15 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-@bp.get("/comments/<int:comment_id>")
-def comment_page(comment_id: int) -> ResponseReturnValue:
+@bp.get("/comments/<comment_id>")
+def comment_page(comment_id: str) -> ResponseReturnValue:
     """One comment in full, with edit and ban forms and what happened to it so far."""
+    ident = _row_id(comment_id, Comment.id)
     db = database.session()
-    comment = service.get_comment(db, comment_id=comment_id)
+    comment = service.get_comment(db, comment_id=ident)
     if comment is None:
         abort(404)
-    log = audit.entries(db, wanted=audit.AuditFilter(comment_id=comment_id))
+    log = audit.entries(db, wanted=audit.AuditFilter(comment_id=ident))
     ban = bans.active_ban_for(db, email=comment.author_email, visitor=comment.visitor)
     return render_template(
         "moderation/comment.html", item=service.item_for(db, comment=comment), log=log, ban=ban
@@ -292,21 +306,26 @@ def comment_page(comment_id: int) -> ResponseReturnValue:
 
 
 def _ban_days() -> int | None:
+    """A ban's length in days from the form; empty: for good."""
     raw = request.form.get("days", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 36500:
-        abort(400, "A ban lasts 1 to 36500 days, or leave it empty for good.")
-    return int(raw)
+    try:
+        return parsing.whole_number(raw, field="days", maximum=bans.MAX_DAYS)
+    except ApiError:
+        raise invalid(
+            "days", f"A ban lasts 1 to {bans.MAX_DAYS} days, or leave it empty for good."
+        ) from None
 
 
-@bp.post("/comments/<int:comment_id>/<action>")
-def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
+@bp.post("/comments/<comment_id>/<action>")
+def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
     """One action on one comment."""
     if action not in set(service.Action):
         abort(404)
+    ident = _row_id(comment_id, Comment.id)
     db = database.session()
-    comment = service.get_comment(db, comment_id=comment_id)
+    comment = service.get_comment(db, comment_id=ident)
     if comment is None:
         abort(404)
     chosen = service.Action(action)
@@ -325,17 +344,17 @@ def comment_action(comment_id: int, action: str) -> ResponseReturnValue:
         if _wants_json():
             return error_response(exc.status, exc.code, exc.message, exc.field)
         flash(exc.message, "error")
-        return _back(url_for("moderation_pages.comment_page", comment_id=comment_id))
+        return _back(url_for("moderation_pages.comment_page", comment_id=ident))
     db.commit()
     if _wants_json():  # the queue pages' keyboard shortcuts: no page load, no flash
         return jsonify(
-            id=comment_id,
+            id=ident,
             action=chosen.value,
             status=comment.status.value,
-            message=f"Comment {comment_id}: {chosen.value} done.",
+            message=f"Comment {ident}: {chosen.value} done.",
         )
-    flash(f"Comment {comment_id}: {chosen.value} done.", "ok")
-    return _back(url_for("moderation_pages.comment_page", comment_id=comment_id))
+    flash(f"Comment {ident}: {chosen.value} done.", "ok")
+    return _back(url_for("moderation_pages.comment_page", comment_id=ident))
 
 
 @bp.post("/comments/bulk")
@@ -344,10 +363,9 @@ def bulk_action() -> ResponseReturnValue:
     action = request.form.get("action", "")
     if action not in service.BULK_ACTIONS:
         abort(400, "Choose one of the bulk actions.")
-    raw_ids = request.form.getlist("ids")
-    if not all(raw.isdigit() and len(raw) < 19 for raw in raw_ids):
-        abort(400, "Comment ids are numbers.")
-    ids = [int(raw) for raw in raw_ids]
+    ids = [
+        parsing.row_id(raw, field="ids", column=Comment.id) for raw in request.form.getlist("ids")
+    ]
     if not ids:
         flash("Select at least one comment.", "error")
         return _back(HOME)
@@ -395,7 +413,7 @@ def search_page() -> ResponseReturnValue:
 @bp.get("/articles")
 def articles() -> ResponseReturnValue:
     """Find articles; see and change their moderation mode and whether they are open."""
-    search = request.args.get("q", "").strip()[:200]
+    search = parsing.text_filter(request.args.get("q"), field="q", column=Article.title) or ""
     found = service.find_articles(database.session(), search=search)
     return render_template(
         "moderation/articles.html",
@@ -444,6 +462,8 @@ def article_settings(key: str) -> ResponseReturnValue:
         mode = ModerationMode(raw) if raw else None
         service.set_article_mode(db, actor=actor, article=article, mode=mode, reason=reason)
     if "open" in request.form:
+        if request.form["open"] not in {"0", "1"}:
+            abort(400, "open is 1 (open the thread) or 0 (close it).")
         wanted = request.form["open"] == "1"
         service.set_article_open(db, actor=actor, article=article, open=wanted, reason=reason)
     db.commit()
@@ -458,13 +478,17 @@ def article_settings(key: str) -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     """The audit log, newest first, filterable by action, actor, article and comment."""
     db = database.session()
+    args = request.args
     wanted = audit.AuditFilter(
-        action=request.args.get("action") or None,
-        actor=request.args.get("actor") or None,
-        article_key=request.args.get("article") or None,
-        comment_id=_int_arg("comment"),
+        action=parsing.text_filter(
+            args.get("action"), field="action", column=ModerationAction.action
+        ),
+        actor=parsing.text_filter(args.get("actor"), field="actor", column=ModerationAction.actor),
+        article_key=parsing.text_filter(args.get("article"), field="article", column=Article.key),
+        comment_id=parsing.optional_id(args, "comment", column=Comment.id),
     )
-    page = audit.entries(db, wanted=wanted, before_id=_int_arg("before"))
+    before = parsing.optional_id(args, "before", column=ModerationAction.id)
+    page = audit.entries(db, wanted=wanted, before_id=before)
     return render_template(
         "moderation/audit.html",
         page=page,
@@ -489,8 +513,8 @@ def token_create() -> ResponseReturnValue:
     """Create a token and show its secret, this once."""
     name = request.form.get("name", "").strip()
     db = database.session()
-    if not 1 <= len(name) <= 80:
-        flash("A token needs a name of 1 to 80 characters.", "error")
+    if not 1 <= len(name) <= TOKEN_NAME_MAX:
+        flash(f"A token needs a name of 1 to {TOKEN_NAME_MAX} characters.", "error")
         return redirect(url_for("moderation_pages.token_list"), code=303)
     asked = set(request.form.getlist("scope"))
     scopes = [scope for scope in TokenScope if scope.value in asked]
@@ -512,12 +536,12 @@ def token_create() -> ResponseReturnValue:
     )
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<token_id>/revoke")
 @admin_required
-def token_revoke(token_id: int) -> ResponseReturnValue:
+def token_revoke(token_id: str) -> ResponseReturnValue:
     """Revoke a token: the CMS requests carrying it are refused from now on."""
     db = database.session()
-    token = tokens.get(db, token_id=token_id)
+    token = tokens.get(db, token_id=_row_id(token_id, ApiToken.id))
     if token is None:
         abort(404)
     tokens.revoke(db, token=token)
@@ -578,12 +602,12 @@ def moderator_create() -> ResponseReturnValue:
     return redirect(url_for("moderation_pages.moderator_list"), code=303)
 
 
-@bp.post("/moderators/<int:moderator_id>")
+@bp.post("/moderators/<moderator_id>")
 @admin_required
-def moderator_update(moderator_id: int) -> ResponseReturnValue:
+def moderator_update(moderator_id: str) -> ResponseReturnValue:
     """Change an account's role, disable or enable it, or lift its lockout."""
     db = database.session()
-    target = accounts.get(db, moderator_id=moderator_id)
+    target = accounts.get(db, moderator_id=_row_id(moderator_id, Moderator.id))
     if target is None:
         abort(404)
     change = request.form.get("change", "")
@@ -658,14 +682,15 @@ def ban_create() -> ResponseReturnValue:
     return redirect(url_for("moderation_pages.ban_list"), code=303)
 
 
-@bp.post("/bans/<int:ban_id>/lift")
-def ban_lift(ban_id: int) -> ResponseReturnValue:
+@bp.post("/bans/<ban_id>/lift")
+def ban_lift(ban_id: str) -> ResponseReturnValue:
     """End a ban now."""
+    ident = _row_id(ban_id, Ban.id)
     db = database.session()
     try:
-        service.lift_ban(db, actor=_actor(), ban_id=ban_id, reason=_reason())
+        service.lift_ban(db, actor=_actor(), ban_id=ident, reason=_reason())
     except ApiError:
         abort(404)
     db.commit()
-    flash(f"Ban {ban_id} lifted.", "ok")
+    flash(f"Ban {ident} lifted.", "ok")
     return redirect(url_for("moderation_pages.ban_list"), code=303)

@@ -35,6 +35,8 @@ from engagement.models import (
 from engagement.moderation.audit import Actor, record
 
 PAGE_SIZE = 50
+# Why a moderator acted: stored as text of any length, bounded here for the audit log's sake.
+MAX_REASON = 1000
 Row = TypeVarTuple("Row")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
+from typing import Annotated
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -14,9 +15,10 @@ from engagement import openapi, ratelimit
 from engagement.articles import service as articles
 from engagement.comments.inputs import article_language
 from engagement.http import article_key, json_body, validated
-from engagement.models import utcnow
+from engagement.models import Article, utcnow
 from engagement.origins import from_allowed_origin
 from engagement.pageviews import service, visitors
+from engagement.parsing import fits, url_fits
 
 bp = Blueprint("pageviews", __name__, url_prefix="/api/v1")
 
@@ -25,8 +27,8 @@ bp = Blueprint("pageviews", __name__, url_prefix="/api/v1")
 class ViewIn(BaseModel):
     """Optional body: describes the article when its first view registers it."""
 
-    title: str = Field(default="", max_length=300)
-    url: HttpUrl | None = None
+    title: Annotated[str, fits(Article.title)] = ""
+    url: Annotated[HttpUrl, url_fits(Article.url)] | None = None
     lang: str | None = Field(
         default=None, max_length=35, description="The page's language tag (es, en-GB...)."
     )

@@ -14,7 +14,7 @@ removed by the ``unicode61`` tokenizer), kept in sync by triggers.
 Results come newest first along ``ix_comments_created_at_id``.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-03 08:10:00
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -190,9 +190,10 @@ def test_unknown_comment_is_404(app: Flask, client: FlaskClient) -> None:
         assert response.json["error"]["code"] == "comment_not_found"
 
 
-def test_huge_comment_id_is_404_not_500(client: FlaskClient) -> None:
+def test_comment_id_past_its_column_is_400_not_500(client: FlaskClient) -> None:
     response = client.delete(
         "/api/v1/comments/99999999999999999999999", headers={"X-Edit-Token": "x"}
     )
-    assert response.status_code == 404
-    assert response.json["error"]["code"] == "comment_not_found"
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid"
+    assert response.json["error"]["field"] == "id"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from engagement import db as database
@@ -82,3 +83,12 @@ def test_list_and_revoke_tokens(app: Flask, tmp_path: Path) -> None:
     assert code == 0 and "revoked" in output
     code, output = cli(app, tmp_path, "list-tokens")
     assert "revoked" in output
+
+
+@pytest.mark.parametrize("raw", ["\u0661", str(2**31), "1.0"])
+def test_revoke_token_refuses_what_is_not_a_token_id(app: Flask, tmp_path: Path, raw: str) -> None:
+    cli(app, tmp_path, "create-token", "cms")
+    code, output = cli(app, tmp_path, "revoke-token", raw)
+    assert code == 2
+    assert "a whole number from 1 to 2147483647" in output
+    assert cli(app, tmp_path, "list-tokens")[1].strip().endswith("live")

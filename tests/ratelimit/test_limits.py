@@ -256,3 +256,24 @@ def test_a_bad_limit_setting_stops_the_start_up_naming_it(variable: str, value: 
 def test_limits_are_read_in_the_limits_notation() -> None:
     loaded = config.load({"ENGAGEMENT_LIMIT_COMMENTS": "2/minute;10/hour"})
     assert loaded["LIMIT_COMMENTS"] == "2/minute;10/hour"
+
+
+def test_a_post_refused_as_malformed_spends_no_comment_budget(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["LIMIT_COMMENTS"] = "1 per minute"
+    builders.article(app)
+    url = "/api/v1/articles/the-story/comments"
+    headers = {"User-Agent": BROWSER}
+
+    def post(body: dict[str, Any]) -> TestResponse:
+        return client.post(url, json=body, headers=headers)
+
+    malformed = [
+        post({"text": ""}),
+        post({"text": "  \n "}),
+        post({"text": 42}),
+        client.post(url, data="text=hi", content_type="text/plain", headers=headers),
+    ]
+    assert statuses(malformed) == [400, 400, 400, 415]
+    assert statuses([post({"text": "Fixed it."}), post({"text": "Once more."})]) == [201, 429]
