@@ -376,7 +376,7 @@ def like(comment_id: str) -> ResponseReturnValue:
 
 
 @bp.delete(f"/comments/{COMMENT_ID}/likes")
-def unlike(comment_id: int) -> ResponseReturnValue:
+def unlike(comment_id: str) -> ResponseReturnValue:
     """Take back one's like.
     ---
     delete:
@@ -390,10 +390,11 @@ def unlike(comment_id: int) -> ResponseReturnValue:
           content:
             application/json:
               schema: {$ref: "#/components/schemas/LikeOut"}
+        400: {$ref: "#/components/responses/Error"}
         404: {$ref: "#/components/responses/Error"}
     """
     db = database.session()
-    comment = service.get_visible(db, comment_id=comment_id)
+    comment = service.get_visible(db, comment_id=_comment_id(comment_id))
     service.unlike(db, comment=comment, visitor=visitors.stable_visitor())
     likes = service.likes_of(db, comment_id=comment.id)
     db.commit()
