@@ -39,6 +39,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
     from engagement.embed.routes import demo_bp as demo_routes
+    from engagement.feeds.routes import bp as feeds
     from engagement.identity.api import bp as identity_api
     from engagement.moderation import access
     from engagement.moderation.api import bp as moderation_api
@@ -75,6 +76,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(notification_pages)
     app.register_blueprint(notification_links)
     app.register_blueprint(embed_routes)
+    app.register_blueprint(feeds)
     if app.config["DEMO"]:
         app.register_blueprint(demo_routes)
 

@@ -367,6 +367,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Open reports, from this many networks, that put a comment in the reported queue.",
     ),
     Setting(
+        "QUEUE_REFRESH_SECONDS",
+        _positive_int,
+        20,
+        "How often the moderation pages refresh their queue counts by themselves.",
+    ),
+    Setting(
         "REPORTED_VISIBLE",
         _bool,
         True,

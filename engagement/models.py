@@ -143,6 +143,8 @@ class Article(Base):
     moderation: Mapped[ModerationMode | None] = mapped_column(_enum(ModerationMode))
     # None: the site default (ENGAGEMENT_COMMENTING) applies.
     commenting: Mapped[Commenting | None] = mapped_column(_enum(Commenting))
+    # "es", "en" or None (unknown): the stemming its comments are searched with.
+    language: Mapped[str | None] = mapped_column(String(8))
     view_count: Mapped[int] = mapped_column(BigInteger, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every change that alters what the thread shows; keys the thread answer cache.
@@ -184,6 +186,15 @@ class ViewMark(Base):
 # is ever this word, so it also marks the comment as erased.
 ERASED = "erased"
 
+
+# What the migrations build for comment search beside the tables below (0010): PostgreSQL's
+# ``comments.search_vector`` with its GIN index and the index of lower-cased author names,
+# SQLite's FTS5 table and its shadow tables.
+# Triggers keep them; no model reads or writes them directly.
+SEARCH_SCHEMA = frozenset(
+    {"search_vector", "ix_comments_search_vector", "ix_comments_author_name_lower"}
+)
+SEARCH_TABLES_PREFIX = "comments_search"
 
 _IS_REPLY = column("parent_id").is_not(None)
 _NOT_DELETED = column("deleted_at").is_(None)
@@ -248,6 +259,8 @@ class Comment(Base):
         Index("ix_comments_author_email", "author_email"),
         Index("ix_comments_author_subject", "author_subject"),
         Index("ix_comments_text_digest_created_at", "text_digest", "created_at"),
+        # Search pages newest first: a frequent word is found by walking this index.
+        Index("ix_comments_created_at_id", "created_at", "id"),
     )
 
     @validates("text")

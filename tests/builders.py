@@ -168,3 +168,19 @@ def recorded_statements(app: Flask) -> Iterator[list[tuple[str, Any]]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def likes(app: Flask, comment_id: int) -> int:
+    """A comment's like count, read straight from the database."""
+    with app.app_context():
+        found = database.session().get(Comment, comment_id)
+        assert found is not None
+        return found.likes
+
+
+def article_row(app: Flask, key: str) -> Article:
+    """An article as stored, read straight from the database."""
+    with app.app_context():
+        found = articles.get(database.session(), key=key)
+        assert found is not None
+        return found

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 from engagement import db as database
 from engagement import openapi
 from engagement.articles import cache, service
-from engagement.errors import ApiError
+from engagement.errors import ApiError, invalid
 from engagement.http import (
     KEY_LIST_PATTERN,
     article_key,
@@ -25,6 +25,7 @@ from engagement.http import (
 from engagement.models import Article as ArticleRow
 from engagement.models import Commenting, ModerationMode, TokenScope
 from engagement.moderation import service as moderation
+from engagement.moderation import stats
 from engagement.moderation.audit import Actor
 from engagement.parsing import fits, url_fits
 from engagement.tokens import token_required
@@ -60,6 +61,9 @@ class Article(BaseModel):
         description="Whether readers may ask to be emailed when someone replies "
         "(`notify_replies` on a new comment): the service has a mail server."
     )
+    language: Literal["es", "en"] | None = Field(
+        description="The article's language: how its comments are searched (null: unknown)."
+    )
 
 
 class CounterPair(BaseModel):
@@ -86,6 +90,24 @@ class ArticleIn(BaseModel):
     commenting: Commenting | None = Field(
         default=None, description="Who may comment here; null: the site default."
     )
+    language: Literal["es", "en"] | None = Field(
+        default=None, description="es or en: Spanish or English stemming in comment search."
+    )
+
+
+class DayFigures(BaseModel):
+    day: date
+    views: int
+    comments: int = Field(description="Comments received that day, whatever became of them.")
+
+
+@openapi.schema
+class TrendOut(BaseModel):
+    key: str
+    days: list[DayFigures] = Field(description="Oldest first, one entry per day up to today (UTC).")
+
+
+MAX_TREND_DAYS = 365
 
 
 @bp.get("/counters")
@@ -212,6 +234,8 @@ def put(key: str) -> ResponseReturnValue:
         changes["url"] = str(data.url) if data.url else None
     if "published_at" in fields:
         changes["published_at"] = data.published_at
+    if "language" in fields:
+        changes["language"] = data.language
     db = database.session()
     article, created = service.put(db, key=key, **changes)
     # Opening, closing and the moderation mode are moderation: the verbs that write the audit
@@ -227,3 +251,41 @@ def put(key: str) -> ResponseReturnValue:
         )
     db.commit()
     return jsonify(service.as_json(article)), 201 if created else 200
+
+
+@bp.get("/articles/<key>/trend")
+@token_required(TokenScope.ARTICLES)
+def trend(key: str) -> ResponseReturnValue:
+    """An article's views and comments per day (API token with the scope ``articles``).
+    ---
+    get:
+      summary: Views and comments per day of one article
+      security: [{bearer: []}]
+      parameters:
+        - {name: key, in: path, required: true, schema: {type: string}}
+        - {name: days, in: query, schema: {type: integer, minimum: 1, maximum: 365, default: 30},
+           description: "How many days, up to and including today (UTC)."}
+      responses:
+        200:
+          description: The figures per day, oldest first.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/TrendOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    raw = request.args.get("days", "30")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_TREND_DAYS):
+        raise invalid("days", f"days: a whole number from 1 to {MAX_TREND_DAYS}.")
+    db = database.session()
+    article = service.require(db, key=article_key(key))
+    found = stats.article_trend(
+        db, article_id=article.id, today=datetime.now(UTC).date(), days=int(raw)
+    )
+    days = [
+        {"day": views.day.isoformat(), "views": views.count, "comments": comments.count}
+        for views, comments in zip(found.views, found.comments, strict=True)
+    ]
+    return jsonify(key=article.key, days=days)

@@ -33,6 +33,7 @@ class ArticleRow:
     comments_open: bool
     moderation: ModerationMode | None
     commenting: Commenting | None
+    language: str | None
     view_count: int
     comment_count: int
     thread_version: int
@@ -88,12 +89,26 @@ def require(db: Session, *, key: str) -> Article:
     return article
 
 
-def get_or_create(db: Session, *, key: str, title: str = "", url: str | None = None) -> Article:
+def get_or_create(
+    db: Session,
+    *,
+    key: str,
+    title: str = "",
+    url: str | None = None,
+    language: str | None = None,
+) -> Article:
     """The article with this key, created (race-free) if it does not exist yet."""
     insert = database.insert(db)
     db.execute(
         insert(Article)
-        .values(key=key, title=title, url=url, created_at=utcnow(), updated_at=utcnow())
+        .values(
+            key=key,
+            title=title,
+            url=url,
+            language=language,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=["key"])
     )
     article = get(db, key=key)
@@ -111,6 +126,7 @@ def put(
     comments_open: bool | None = None,
     moderation: ModerationMode | None = _UNSET,
     commenting: Commenting | None = _UNSET,
+    language: str | None = _UNSET,
 ) -> tuple[Article, bool]:
     """Register or update an article; returns it and whether it was created."""
     existing = get(db, key=key)
@@ -128,6 +144,8 @@ def put(
         article.moderation = moderation
     if commenting is not _UNSET:
         article.commenting = commenting
+    if language is not _UNSET:
+        article.language = language
     bump_thread(db, article_id=article.id)
     db.flush()
     if article.comments_open != was_open:
@@ -192,4 +210,5 @@ def as_json(article: Article | ArticleRow) -> dict[str, Any]:
         "login_url": current_app.config["SSO_LOGIN_URL"] or None,
         "edit_window_minutes": current_app.config["COMMENT_EDIT_WINDOW_MINUTES"],
         "reply_notifications": events.mail_configured(),
+        "language": article.language,
     }

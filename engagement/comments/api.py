@@ -98,7 +98,10 @@ class CommentEdited(BaseModel):
 @openapi.schema
 class LikeOut(BaseModel):
     likes: int
-    liked: bool = Field(description="Whether this request added a like (false if it was there).")
+    liked: bool = Field(
+        description="POST: whether this request added a like (false if it was there);"
+        " DELETE: always false."
+    )
 
 
 @openapi.schema
@@ -128,6 +131,9 @@ def thread(key: str) -> ResponseReturnValue:
         - {name: limit, in: query, schema: {type: integer, minimum: 1},
            description: "Top-level comments per page (default ENGAGEMENT_COMMENTS_PAGE_SIZE)."}
         - {name: cursor, in: query, schema: {type: string}}
+        - {name: missing, in: query, schema: {type: string, enum: [empty]},
+           description: "empty: an unregistered article answers 200 with article null and no
+             comments instead of 404 (the widget asks so while the first view registers it)."}
       responses:
         200:
           description: The thread page.
@@ -151,6 +157,10 @@ def thread(key: str) -> ResponseReturnValue:
 
     article = threads.thread_article(key=key)
     if article is None:
+        if request.args.get("missing") == "empty":
+            response = jsonify(article=None, comments=[], next_cursor=None)
+            response.cache_control.no_cache = True
+            return response
         raise articles.not_found(key)
     head = _encode(articles.as_json(article))
     etag = etag_for(head, article.thread_version, sort, cursor, limit)
@@ -268,7 +278,10 @@ def create(key: str) -> ResponseReturnValue:
     with database.reading(db):
         draft = _draft(db, key, new, body)
     if draft.comment.article_id is None:  # the article's first comment registers it
-        draft.comment.article_id = articles.get_or_create(db, key=key).id
+        about = inputs.article_hints(body)
+        draft.comment.article_id = articles.get_or_create(
+            db, key=key, title=about.title, url=about.url, language=about.language
+        ).id
     created = service.save(db, draft)
     db.commit()
     window = timedelta(minutes=current_app.config["COMMENT_EDIT_WINDOW_MINUTES"])
@@ -399,6 +412,32 @@ def like(comment_id: str) -> ResponseReturnValue:
     likes = service.likes_of(db, comment_id=comment.id)
     db.commit()
     return jsonify(likes=likes, liked=liked)
+
+
+@bp.delete(f"/comments/{COMMENT_ID}/likes")
+def unlike(comment_id: str) -> ResponseReturnValue:
+    """Take back one's like.
+    ---
+    delete:
+      summary: Take back this visitor's like of a comment
+      description: Without a like from this visitor it changes nothing (and answers the same).
+      parameters:
+        - {name: comment_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The comment's likes now.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/LikeOut"}
+        400: {$ref: "#/components/responses/Error"}
+        404: {$ref: "#/components/responses/Error"}
+    """
+    db = database.session()
+    comment = service.get_visible(db, comment_id=_comment_id(comment_id))
+    service.unlike(db, comment=comment, visitor=visitors.stable_visitor())
+    likes = service.likes_of(db, comment_id=comment.id)
+    db.commit()
+    return jsonify(likes=likes, liked=False)
 
 
 @bp.post(f"/comments/{COMMENT_ID}/reports")

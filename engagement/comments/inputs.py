@@ -65,6 +65,49 @@ class CommentIn(BaseModel):
         max_length=35,
         description="The page's language tag (`es`, `en-GB`): the language of the mails.",
     )
+    article_title: StrictStr | None = Field(
+        default=None, description="The page's headline: the title of an article this registers."
+    )
+    article_url: StrictStr | None = Field(
+        default=None, description="The page's address: the URL of an article this registers."
+    )
+    article_lang: StrictStr | None = Field(
+        default=None, description="The page's language tag (es, en-GB...) for comment search."
+    )
+
+
+@dataclass(frozen=True)
+class ArticleHints:
+    """What the page says about its article, used only when its first comment registers it."""
+
+    title: str = ""
+    url: str | None = None
+    language: str | None = None
+
+
+def article_language(tag: object) -> str | None:
+    """The search language of a page's language tag: "es", "en", or None for any other."""
+    if not isinstance(tag, str):
+        return None
+    primary = tag.split("-")[0].lower()
+    return primary if primary in ("es", "en") else None
+
+
+def article_hints(body: dict[str, Any]) -> ArticleHints:
+    """The page's ``article_title``, ``article_url`` and ``article_lang``; anything unusable is
+    left out rather than refusing the reader's comment."""
+    title = body.get("article_title")
+    url = body.get("article_url")
+    try:
+        url = website(url) if isinstance(url, str) else None
+    except ApiError:
+        url = None
+    clean_title = ""
+    if isinstance(title, str):
+        clean_title = " ".join(_LINE_CONTROLS.sub(" ", title).split())[:300]
+    return ArticleHints(
+        title=clean_title, url=url, language=article_language(body.get("article_lang"))
+    )
 
 
 @openapi.schema

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import delete as delete_rows
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -558,6 +559,26 @@ def like(db: Session, *, comment: Comment, visitor: str) -> bool:
         update(Comment)
         .where(Comment.id == comment.id)
         .values(likes=Comment.likes + 1)
+        .execution_options(synchronize_session=False)
+    )
+    articles.bump_thread(db, article_id=comment.article_id)
+    return True
+
+
+def unlike(db: Session, *, comment: Comment, visitor: str) -> bool:
+    """Take back this visitor's like; returns whether there was one (a second call changes
+    nothing)."""
+    result = db.execute(
+        delete_rows(CommentLike).where(
+            CommentLike.comment_id == comment.id, CommentLike.visitor == visitor
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    db.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.likes > 0)
+        .values(likes=Comment.likes - 1)
         .execution_options(synchronize_session=False)
     )
     articles.bump_thread(db, article_id=comment.article_id)

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from engagement.http import conditional, etag_for
+from engagement.origins import is_allowed, request_origin
 
 STATIC = Path(__file__).resolve().parent / "static"
 MESSAGES = STATIC / "messages"
@@ -87,6 +88,20 @@ def messages(tag: str) -> ResponseReturnValue:
     # Public words, no data: any page may read them, so even a refused page can say why.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return conditional(response, etag_for(language, available_languages()))
+
+
+@bp.get("/embed/origin")
+def origin() -> ResponseReturnValue:
+    """Whether the asking page's origin may use the widget: any page may ask, so a refused one
+    can say plainly why it shows no comments."""
+    asking = request_origin()
+    response = current_app.response_class(
+        json.dumps({"origin": asking, "allowed": is_allowed(asking)}), mimetype="application/json"
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Origin"
+    response.cache_control.no_store = True
+    return response
 
 
 def _demo_page(language: str) -> Response:

@@ -28,7 +28,7 @@ from engagement.models import (
     TokenScope,
     Trust,
 )
-from engagement.moderation import audit, service
+from engagement.moderation import audit, search, service
 from engagement.moderation.audit import Actor
 from engagement.parsing import fits, within
 from engagement.portability import commenters
@@ -285,6 +285,66 @@ def queue(queue: str) -> ResponseReturnValue:
         queue=queue,
         comments=[item_json(item) for item in page.items],
         next_after=page.next_after,
+    )
+
+
+@openapi.schema
+class SearchHitOut(ModeratedComment):
+    excerpt: str = Field(
+        description="HTML: the text around the matches, escaped, each match in a <mark>."
+    )
+
+
+@openapi.schema
+class SearchOut(BaseModel):
+    comments: list[SearchHitOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
+
+
+@bp.get("/search")
+def search_comments() -> ResponseReturnValue:
+    """Every comment matching a search, newest first.
+    ---
+    get:
+      summary: Search every comment by text, article, author, status, date and spam signal
+      description: >
+        q matches the text with the stemming of the article's language (Spanish or English;
+        accents ignored); every word must match. All given filters must hold. Results come
+        newest first, each with an HTML excerpt whose matches are in <mark>.
+      security: [{bearer: []}]
+      parameters:
+        - {name: q, in: query, schema: {type: string, maxLength: 200}}
+        - {name: article, in: query, schema: {type: string}, description: "An article key."}
+        - {name: author, in: query, schema: {type: string},
+           description: "The author's name (any case) or email address."}
+        - {name: identity, in: query, schema: {type: string},
+           description: "The commenter's visitor hash, as the moderation pages show it."}
+        - {name: status, in: query, style: form, explode: true,
+           schema: {type: array, items: {type: string,
+                    enum: [approved, pending, rejected, spam]}}}
+        - {name: since, in: query, schema: {type: string, format: date}}
+        - {name: until, in: query, schema: {type: string, format: date},
+           description: "The last day included (UTC)."}
+        - {name: signal, in: query,
+           schema: {type: string, enum: [honeypot, banned, blocklist, duplicate_site,
+                                          duplicate_visitor, links]}}
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100}}
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        200:
+          description: One page of matching comments.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/SearchOut"}
+        400: {$ref: "#/components/responses/Error"}
+        401: {$ref: "#/components/responses/Error"}
+        403: {$ref: "#/components/responses/Error"}
+    """
+    query = search.parse(request.args, request.args.getlist("status"))
+    page = search.search(database.session(), query=query)
+    return jsonify(
+        comments=[{**item_json(hit.item), "excerpt": str(hit.excerpt)} for hit in page.hits],
+        next_cursor=page.next_cursor,
     )
 
 

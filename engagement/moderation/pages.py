@@ -18,6 +18,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -32,7 +33,7 @@ from engagement import db as database
 from engagement import parsing, tokens
 from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
-from engagement.errors import ApiError, invalid
+from engagement.errors import ApiError, error_response, invalid
 from engagement.http import KEY_PATTERN
 from engagement.identity import readers as readers_service
 from engagement.models import (
@@ -42,6 +43,7 @@ from engagement.models import (
     BanKind,
     Comment,
     Commenting,
+    CommentStatus,
     ModerationAction,
     ModerationMode,
     Moderator,
@@ -50,7 +52,7 @@ from engagement.models import (
     Trust,
     utcnow,
 )
-from engagement.moderation import accounts, audit, second_factor, service, stats
+from engagement.moderation import accounts, audit, search, second_factor, service, stats
 from engagement.moderation.access import (
     HOME,
     Account,
@@ -119,13 +121,23 @@ def _headers(response: Response) -> Response:
     return harden(refresh_login_cookie(response))
 
 
+@bp.app_template_filter("plural")
+def _plural(count: int, word: str) -> str:
+    return stats.plural(count, word)
+
+
 @bp.context_processor
 def _navigation() -> dict[str, Any]:
     if not is_logged_in():
         return {"moderator": None}
     if "queue_sizes" not in g:
         g.queue_sizes = service.queue_sizes(database.session(), threshold=_threshold())
-    return {"moderator": current_moderator(), "sizes": g.queue_sizes, "Queue": service.Queue}
+    return {
+        "moderator": current_moderator(),
+        "sizes": g.queue_sizes,
+        "Queue": service.Queue,
+        "refresh_seconds": current_app.config["QUEUE_REFRESH_SECONDS"],
+    }
 
 
 def _threshold() -> int:
@@ -444,8 +456,10 @@ def dashboard() -> ResponseReturnValue:
     today = datetime.now(UTC).date()
     return render_template(
         "moderation/dashboard.html",
-        views=stats.bar_chart("Views per day", stats.views_per_day(db, today=today)),
-        comments=stats.bar_chart("Comments per day", stats.comments_per_day(db, today=today)),
+        views=stats.bar_chart("Views per day", stats.views_per_day(db, today=today), unit="view"),
+        comments=stats.bar_chart(
+            "Comments per day", stats.comments_per_day(db, today=today), unit="comment"
+        ),
         most_read=stats.most_read(db, today=today),
         most_discussed=stats.most_discussed(db, today=today),
     )
@@ -463,6 +477,42 @@ def queue_page(queue: str) -> ResponseReturnValue:
     after = parsing.optional_id(request.args, "after", column=Comment.id)
     page = service.queue(database.session(), queue=chosen, threshold=_threshold(), after_id=after)
     return render_template("moderation/queue.html", page=page, active_queue=chosen)
+
+
+@bp.get("/queues.json")
+def queue_counts() -> ResponseReturnValue:
+    """How many comments wait in each queue: what the pages poll to keep their counts fresh."""
+    sizes = service.queue_sizes(database.session(), threshold=_threshold())
+    return jsonify({queue.value: size for queue, size in sizes.items()})
+
+
+def _context_json(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "author_name": comment.author_name,
+        "text": comment.text,
+        "status": comment.status.value,
+        "created_at": comment.created_at.isoformat(),
+    }
+
+
+@bp.get("/comments/<comment_id>/context")
+def comment_context(comment_id: str) -> ResponseReturnValue:
+    """The comment's place in its thread as JSON: its parent and its nearest siblings."""
+    db = database.session()
+    comment = service.get_comment(db, comment_id=_row_id(comment_id, Comment.id))
+    if comment is None:
+        abort(404)
+    found = service.thread_context(db, comment=comment)
+    return jsonify(
+        comment=_context_json(comment),
+        parent=_context_json(found.parent) if found.parent else None,
+        siblings=[_context_json(sibling) for sibling in found.siblings],
+    )
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.get("/comments/<comment_id>")
@@ -594,9 +644,18 @@ def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
         )
     except ApiError as exc:
         db.rollback()
+        if _wants_json():
+            return error_response(exc.status, exc.code, exc.message, exc.field)
         flash(exc.message, "error")
         return _back(url_for("moderation_pages.comment_page", comment_id=ident))
     db.commit()
+    if _wants_json():  # the queue pages' keyboard shortcuts: no page load, no flash
+        return jsonify(
+            id=ident,
+            action=chosen.value,
+            status=comment.status.value,
+            message=f"Comment {ident}: {chosen.value} done.",
+        )
     flash(f"Comment {ident}: {chosen.value} done.", "ok")
     return _back(url_for("moderation_pages.comment_page", comment_id=ident))
 
@@ -627,6 +686,30 @@ def bulk_action() -> ResponseReturnValue:
     return _back(HOME)
 
 
+@bp.get("/search")
+def search_page() -> ResponseReturnValue:
+    """Every comment matching the form's words and filters, newest first, highlighted."""
+    args = request.args
+    try:
+        query = search.parse(args, args.getlist("status"))
+    except ApiError as exc:
+        page = render_template(
+            "moderation/search.html", query=None, args=args, error=exc.message, result=None
+        )
+        return page, 400
+    asked = bool(query.args())
+    result = search.search(database.session(), query=query) if asked else None
+    return render_template(
+        "moderation/search.html",
+        query=query,
+        args=args,
+        error=None,
+        result=result,
+        statuses=list(CommentStatus),
+        signals=search.SIGNALS,
+    )
+
+
 # --- articles ---------------------------------------------------------------------------------
 
 
@@ -643,6 +726,27 @@ def articles() -> ResponseReturnValue:
         site_mode=current_app.config["MODERATION"],
         commenting_rules=list(Commenting),
         site_commenting=current_app.config["COMMENTING"],
+    )
+
+
+@bp.get("/articles/<key>")
+def article_page(key: str) -> ResponseReturnValue:
+    """One article: its counters, settings, and views and comments per day."""
+    if not KEY_PATTERN.fullmatch(key):
+        abort(404)
+    db = database.session()
+    article = service.articles.get(db, key=key)
+    if article is None:
+        abort(404)
+    today = datetime.now(UTC).date()
+    trend = stats.article_trend(db, article_id=article.id, today=today)
+    return render_template(
+        "moderation/article.html",
+        article=article,
+        views=stats.bar_chart("Views per day", trend.views, unit="view"),
+        comments=stats.bar_chart("Comments per day", trend.comments, unit="comment"),
+        modes=list(ModerationMode),
+        site_mode=current_app.config["MODERATION"],
     )
 
 

@@ -288,6 +288,40 @@ def _change_article(
     return article
 
 
+@dataclass(frozen=True)
+class ThreadContext:
+    """Where a comment sits in its thread: the comment it answers and its nearest siblings
+    (the other answers to the same parent, or the other top-level comments), oldest first."""
+
+    parent: Comment | None
+    siblings: list[Comment]
+
+
+def thread_context(db: Session, *, comment: Comment, around: int = 3) -> ThreadContext:
+    """The comment's parent and up to ``around`` siblings before it and after it (three
+    queries whatever the thread's size)."""
+    parent = db.get(Comment, comment.parent_id) if comment.parent_id else None
+    same_place = select(Comment).where(
+        Comment.article_id == comment.article_id,
+        Comment.id != comment.id,
+        Comment.deleted_at.is_(None),
+        Comment.parent_id == comment.parent_id
+        if comment.parent_id
+        else Comment.parent_id.is_(None),
+    )
+    here = tuple_(Comment.created_at, Comment.id)
+    position = tuple_(comment.created_at, comment.id)
+    before = db.scalars(
+        same_place.where(here < position)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(around)
+    )
+    after = db.scalars(
+        same_place.where(here > position).order_by(Comment.created_at, Comment.id).limit(around)
+    )
+    return ThreadContext(parent=parent, siblings=[*reversed(list(before)), *after])
+
+
 def find_articles(db: Session, *, search: str = "", limit: int = 50) -> list[Article]:
     """Articles whose key or title contains ``search``, newest first."""
     query = select(Article)

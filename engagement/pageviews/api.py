@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from engagement import db as database
 from engagement import openapi, ratelimit
 from engagement.articles import service as articles
+from engagement.comments.inputs import article_language
 from engagement.http import article_key, json_body, validated
 from engagement.models import Article, utcnow
 from engagement.origins import from_allowed_origin
@@ -28,6 +29,9 @@ class ViewIn(BaseModel):
 
     title: Annotated[str, fits(Article.title)] = ""
     url: Annotated[HttpUrl, url_fits(Article.url)] | None = None
+    lang: str | None = Field(
+        default=None, max_length=35, description="The page's language tag (es, en-GB...)."
+    )
 
 
 # Most views come without a body: nothing to validate.
@@ -46,7 +50,13 @@ def register_for_view(key: str, data: ViewIn) -> None:
     if not from_allowed_origin():
         raise articles.not_found(key)
     url = str(data.url) if data.url else None
-    articles.get_or_create(database.session(), key=key, title=data.title, url=url)
+    articles.get_or_create(
+        database.session(),
+        key=key,
+        title=data.title,
+        url=url,
+        language=article_language(data.lang),
+    )
 
 
 @bp.post("/articles/<key>/views")

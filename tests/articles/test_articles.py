@@ -25,6 +25,7 @@ def test_cms_registers_an_article_with_a_token(app: Flask, client: FlaskClient) 
         url="https://magazine.example/the-story",
         published_at="2026-11-20T08:00:00+01:00",
         moderation="pre",
+        language="es",
     )
     assert response.status_code == 201
     assert response.json == {
@@ -40,6 +41,7 @@ def test_cms_registers_an_article_with_a_token(app: Flask, client: FlaskClient) 
         "login_url": None,
         "edit_window_minutes": 15,
         "reply_notifications": False,
+        "language": "es",
     }
 
 
@@ -128,3 +130,11 @@ def test_thread_closes_after_configured_days(app: Flask, client: FlaskClient) ->
     builders.article(app, "new", published_at=utcnow() - timedelta(days=6))
     assert client.get("/api/v1/articles/old").json["open"] is False
     assert client.get("/api/v1/articles/new").json["open"] is True
+
+
+def test_an_article_language_is_spanish_english_or_unknown(app: Flask, client: FlaskClient) -> None:
+    token = builders.api_token(app)
+    response = put(client, token, language="fr")
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == "language"
+    assert put(client, token, language=None).json["language"] is None

@@ -140,3 +140,38 @@ def test_reports_from_three_addresses_hold_the_comment(app: Flask, client: Flask
     for address in ("198.51.100.7", "198.51.100.8", "203.0.113.9"):
         assert report_from(client, comment_id, address, "Mozilla/5.0") == 201
     assert thread_ids(client) == []
+
+
+def test_a_like_taken_back_lowers_the_count_once(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app)
+    url = f"/api/v1/comments/{comment_id}/likes"
+    client.post(url, headers=READER_A)
+    client.post(url, headers=READER_B)
+    assert client.delete(url, headers=READER_A).json == {"likes": 1, "liked": False}
+    assert client.delete(url, headers=READER_A).json == {"likes": 1, "liked": False}
+    assert likes_shown(client) == 1
+
+
+def test_taking_back_a_like_never_given_changes_nothing(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app)
+    url = f"/api/v1/comments/{comment_id}/likes"
+    client.post(url, headers=READER_A)
+    assert client.delete(url, headers=READER_B).json == {"likes": 1, "liked": False}
+    assert likes_shown(client) == 1
+
+
+def test_a_like_taken_back_can_be_given_again(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app)
+    url = f"/api/v1/comments/{comment_id}/likes"
+    client.post(url, headers=READER_A)
+    client.delete(url, headers=READER_A)
+    assert client.post(url, headers=READER_A).json == {"likes": 1, "liked": True}
+
+
+def test_taking_back_a_like_of_a_hidden_comment_is_404(app: Flask, client: FlaskClient) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app, status=CommentStatus.PENDING)
+    assert client.delete(f"/api/v1/comments/{comment_id}/likes").status_code == 404

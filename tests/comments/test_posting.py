@@ -224,6 +224,46 @@ def test_unknown_article_from_an_allowed_origin_is_registered(client: FlaskClien
     assert client.get("/api/v1/articles/fresh-story").json["comments"] == 1
 
 
+def test_a_first_comment_registers_its_article_with_the_page_title_url_and_language(
+    client: FlaskClient,
+) -> None:
+    page = {
+        "article_title": "La crónica",
+        "article_url": "https://magazine.example/cronica",
+        "article_lang": "es-MX",
+    }
+    response = client.post(
+        "/api/v1/articles/cronica/comments",
+        json={"text": "Primero.", **page},
+        headers={"Origin": ALLOWED_ORIGIN},
+    )
+    assert response.status_code == 201
+    article = client.get("/api/v1/articles/cronica").json
+    assert (article["title"], article["url"], article["language"]) == (
+        "La crónica",
+        "https://magazine.example/cronica",
+        "es",
+    )
+
+
+def test_unusable_page_details_register_the_article_without_them(client: FlaskClient) -> None:
+    page = {"article_title": " ", "article_url": "javascript:alert(1)", "article_lang": "fr"}
+    response = client.post(
+        "/api/v1/articles/plain/comments",
+        json={"text": "First!", **page},
+        headers={"Origin": ALLOWED_ORIGIN},
+    )
+    assert response.status_code == 201
+    article = client.get("/api/v1/articles/plain").json
+    assert (article["title"], article["url"], article["language"]) == ("", None, None)
+
+
+def test_page_details_never_change_a_registered_article(app: Flask, client: FlaskClient) -> None:
+    builders.article(app, "the-story", title="The story")
+    post(client, "the-story", article_title="Something else")
+    assert client.get("/api/v1/articles/the-story").json["title"] == "The story"
+
+
 @pytest.mark.parametrize("mode", [ModerationMode.POST, ModerationMode.PRE])
 def test_create_answer_is_not_cacheable(
     app: Flask, client: FlaskClient, mode: ModerationMode

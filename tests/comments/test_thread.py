@@ -369,3 +369,10 @@ def test_comment_routes_answer_503_not_500_when_the_database_is_down(
     response = getattr(down.test_client(), method)(path, json={"text": "Hello."})
     assert response.status_code == 503
     assert response.json["error"]["code"] == "database_unavailable"
+
+
+def test_an_unregistered_article_reads_as_an_empty_thread_when_asked(client: FlaskClient) -> None:
+    response = client.get("/api/v1/articles/not-yet/comments?missing=empty")
+    assert response.status_code == 200
+    assert response.json == {"article": None, "comments": [], "next_cursor": None}
+    assert client.get("/api/v1/articles/not-yet/comments").status_code == 404

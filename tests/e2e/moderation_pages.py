@@ -78,3 +78,39 @@ class ModerationPages:
     def delivery(self, event: str) -> Locator:
         """The delivery log's rows of ``event``, newest first."""
         return self.page.locator("#deliveries tbody tr").filter(has_text=event)
+
+    # The queue pages from the keyboard
+    def open_queue(self, name: str) -> None:
+        self.page.goto(f"{self.base}/moderation/queues/{name}")
+
+    def press(self, *keys: str) -> None:
+        """Type shortcut keys on the page (not in a form field)."""
+        for key in keys:
+            self.page.keyboard.press(key)
+
+    @property
+    def announcement(self) -> Locator:
+        """What the page last said to screen readers."""
+        return self.page.locator("#announcer")
+
+    @property
+    def current_item(self) -> Locator:
+        return self.page.locator("li.item.current")
+
+    @property
+    def shortcut_help(self) -> Locator:
+        return self.page.get_by_role("dialog", name="Keyboard shortcuts")
+
+    def context_of(self, text: str) -> Locator:
+        return self.item(text).locator(".context")
+
+    def mark_page(self) -> None:
+        """Leave a mark in the page's window: a full reload would wipe it."""
+        self.page.evaluate("window.__sameDocument = true")
+
+    def same_page(self) -> bool:
+        return bool(self.page.evaluate("window.__sameDocument === true"))
+
+    # Articles
+    def open_article(self, key: str) -> None:
+        self.page.goto(f"{self.base}/moderation/articles/{key}")

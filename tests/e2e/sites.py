@@ -51,7 +51,13 @@ class Site:
 
 
 def embedding_page(
-    service_url: str, key: str, *, lang: str = "en", thread: str = "", extra: Iterable[str] = ()
+    service_url: str,
+    key: str,
+    *,
+    lang: str = "en",
+    thread: str = "",
+    extra: Iterable[str] = (),
+    title: str = "A story",
 ) -> str:
     """A minimal article page with the embed snippet and no Content-Security-Policy.
 
@@ -63,7 +69,7 @@ def embedding_page(
 <body>
 <h1>A story</h1>
 <p><span data-engagement-counter data-key="{key}"></span></p>
-<div data-engagement-thread data-key="{key}" data-title="A story" {thread}></div>
+<div data-engagement-thread data-key="{key}" data-title="{title}" {thread}></div>
 {body}
 <script src="{service_url}/embed.js" defer></script>
 </body></html>"""

@@ -159,19 +159,25 @@ def test_data_lang_overrides_the_document_language(
     expect(Widget(page).counter).to_have_text("0 comentarios / 1 lectura")
 
 
-def test_page_from_an_origin_not_allowed_gets_no_data(
+def test_page_from_an_origin_not_allowed_says_so_and_shows_no_form(
     page: Page, stranger: Site, live_server: LiveServer, app: Flask
 ) -> None:
     builders.article(app, key="the-story")
     builders.set_views(app, "the-story", 42)
-    refused: list[str] = []
-    page.on("requestfailed", lambda request: refused.append(request.url))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.goto(stranger.publish("/copy", embedding_page(live_server.url, "the-story")))
     widget = Widget(page)
-    expect(widget.status).to_contain_text("could not be reached")
+    expect(widget.refusal).to_have_text(
+        "Comments cannot be shown on this page: its address is not allowed by the comment service."
+    )
+    expect(widget.root.locator("form")).to_have_count(0)
     expect(page.locator("[data-engagement-counter]")).to_be_empty()
     expect(widget.root).not_to_contain_text("42")
-    assert any("/api/v1/" in url for url in refused)
+    assert any(
+        line.startswith("error: engagement:") and stranger.url in line and "ALLOWED_ORIGINS" in line
+        for line in console
+    ), console
     assert builders.counters(app, "the-story") == (0, 42)
 
 
@@ -302,11 +308,83 @@ def test_like_counts_once_and_is_remembered(
     button = widget.like("evening timetable")
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(button.locator(".eg-like-count")).to_have_text("1")
-    expect(button).to_be_disabled()
+    expect(widget.status).to_have_text("You like this comment.")
     page.reload()
     button = widget.comment("evening timetable").locator(".eg-like")
     expect(button.locator(".eg-like-count")).to_have_text("1")
     expect(button).to_have_attribute("aria-pressed", "true")
+
+
+def test_reader_takes_back_a_like(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    comment_id, _ = builders.comment(app, DEMO_KEY, "Bring back the evening timetable.")
+    widget = open_demo(page, magazine, live_server)
+    button = widget.like("evening timetable")
+    expect(button.locator(".eg-like-count")).to_have_text("1")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button.locator(".eg-like-count")).to_have_text("0")
+    expect(widget.status).to_have_text("Your like is taken back.")
+    assert builders.likes(app, comment_id) == 0
+    page.reload()
+    button = widget.comment("evening timetable").locator(".eg-like")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(button.locator(".eg-like-count")).to_have_text("0")
+
+
+def test_first_view_of_a_new_article_shows_no_error_in_the_console(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    failed: list[str] = []
+    page.on(
+        "console", lambda message: failed.append(message.text) if message.type == "error" else None
+    )
+    page.on(
+        "response", lambda response: failed.append(response.url) if response.status >= 400 else None
+    )
+    magazine.publish("/favicon.ico", "")  # the magazine's own favicon is no concern here
+    page.goto(magazine.publish("/fresh", embedding_page(live_server.url, "brand-new")))
+    widget = Widget(page)
+    expect(widget.counter).to_have_text("0 comments / 1 view")
+    expect(widget.root.locator(".eg-empty")).to_be_visible()
+    assert failed == []
+
+
+def test_the_widget_links_the_article_comments_feed(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    builders.comment(app, DEMO_KEY, "Worth following.")
+    widget = open_demo(page, magazine, live_server)
+    link = widget.root.get_by_role("link", name="Follow these comments (Atom feed)")
+    href = link.get_attribute("href")
+    assert href == f"{live_server.url}/feeds/articles/{DEMO_KEY}/comments.atom"
+    feed = page.request.get(href)
+    assert feed.ok and "Worth following." in feed.text()
+
+
+def test_an_article_first_registered_by_a_comment_takes_the_page_title_and_url(
+    page: Page, magazine: Site, live_server: LiveServer, app: Flask
+) -> None:
+    html = embedding_page(
+        live_server.url,
+        "commented-first",
+        lang="es",
+        title="La crónica",
+        thread='data-record-view="false" data-url="https://magazine.example/cronica"',
+    )
+    page.goto(magazine.publish("/cronica", html))
+    widget = Widget(page)
+    expect(widget.root.locator(".eg-empty")).to_be_visible()
+    widget.form.get_by_label("Tu comentario").fill("Primero.")
+    widget.form.get_by_role("button", name="Publicar comentario").click()
+    expect(widget.comment("Primero.")).to_be_visible()
+    article = builders.article_row(app, "commented-first")
+    assert (article.title, article.url, article.language) == (
+        "La crónica",
+        "https://magazine.example/cronica",
+        "es",
+    )
 
 
 def test_report_reaches_the_moderators_with_its_reason(

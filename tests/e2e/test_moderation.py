@@ -130,7 +130,10 @@ def test_the_dashboard_draws_its_charts(page: Page, live_server: LiveServer, app
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     views = moderation.chart("Views per day")
     expect(views.locator("svg rect.bar")).to_have_count(30)
-    expect(views.locator("figcaption")).to_contain_text("42 in 30 days")
+    expect(views.locator("figcaption")).to_contain_text("42 views in 30 days")
+    expect(views.locator("text.axis-title-x")).to_have_text("Day (UTC)")
+    expect(views.locator("text.axis-title-y")).to_have_text("Views per day")
+    expect(views.locator("text.tick-y").last).to_have_text("60")
     assert views.locator("svg rect.bar").last.bounding_box()["height"] > 50  # type: ignore[index]
     expect(moderation.chart("Comments per day").locator("svg rect.bar")).to_have_count(30)
     expect(page.locator("#most-read")).to_contain_text("The budget")

@@ -140,3 +140,12 @@ def test_readme_states_the_widget_size_within_a_kibibyte() -> None:
     stated = re.search(r"`embed.js` is ([0-9.]+) KiB", readme)
     assert stated, "the README states the widget's size"
     assert abs(float(stated.group(1)) - len(WIDGET.encode("utf-8")) / 1024) < 1
+
+
+def test_any_page_may_ask_whether_its_origin_is_allowed(app: Flask, client: FlaskClient) -> None:
+    allowed = client.get("/embed/origin", headers={"Origin": "https://magazine.example"})
+    assert allowed.json == {"origin": "https://magazine.example", "allowed": True}
+    refused = client.get("/embed/origin", headers={"Origin": "https://copycat.example"})
+    assert refused.json == {"origin": "https://copycat.example", "allowed": False}
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Origin" in refused.headers["Vary"]

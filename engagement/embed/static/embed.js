@@ -33,6 +33,7 @@
   var SORTS = ["oldest", "newest", "top"];
   var REASONS = ["spam", "abuse", "off-topic", "other"];
   var FIELDS = ["text", "author_name", "author_email", "author_website"];
+  var THEMES = ["light", "dark", "auto"];
   var idSeq = 0;
 
   // ---------------------------------------------------------------- small helpers
@@ -341,14 +342,23 @@
     return this.load(false, view);
   };
 
+  // What registers the article when this page is the first to show it: the page's title,
+  // address and language.
+  Thread.prototype.describe = function () {
+    var about = {
+      title: this.root.getAttribute("data-title") || document.title || "",
+      lang: pickLocale(this.root)
+    };
+    var url = this.root.getAttribute("data-url") || canonicalUrl();
+    if (isWebUrl(url)) about.url = url;
+    return about;
+  };
+
   Thread.prototype.recordView = function () {
     var self = this;
-    var body = { title: this.root.getAttribute("data-title") || document.title || "" };
-    var url = this.root.getAttribute("data-url") || canonicalUrl();
-    if (isWebUrl(url)) body.url = url;
-    return request("POST", "/articles/" + encodeURIComponent(this.key) + "/views", body).then(
+    return request("POST", "/articles/" + encodeURIComponent(this.key) + "/views", this.describe()).then(
       function (answer) { showCounts(self.key, answer.data); },
-      function (failure) { self.announce(self.speaker.failure(failure)); }
+      function (failure) { if (failure.status !== 0) self.announce(self.speaker.failure(failure)); }
     );
   };
 
@@ -357,6 +367,7 @@
     root.textContent = "";
     root.classList.add("eg");
     root.setAttribute("lang", this.speaker.locale);
+    root.setAttribute("data-eg-theme", themeOf(root));
     this.heading = el("h2", { class: "eg-heading", id: uid("heading"), text: this.t("thread.title") });
     root.setAttribute("role", "region");
     root.setAttribute("aria-labelledby", this.heading.id);
@@ -377,8 +388,12 @@
     this.empty = el("p", { class: "eg-empty", hidden: true, text: this.t("thread.empty") });
     this.more = el("button", { type: "button", class: "eg-button eg-more", hidden: true, text: this.t("thread.more") });
     this.more.addEventListener("click", this.load.bind(this, true));
+    this.feed = el("p", { class: "eg-feed" }, [el("a", {
+      href: BASE + "/feeds/articles/" + encodeURIComponent(this.key) + "/comments.atom",
+      type: "application/atom+xml", text: this.t("thread.feed")
+    })]);
     [this.heading, this.counter, this.closedNote, this.gate, this.form.node, this.status, toolbar, this.empty,
-      this.list, this.more].forEach(function (node) { root.appendChild(node); });
+      this.list, this.more, this.feed].forEach(function (node) { root.appendChild(node); });
   };
 
   Thread.prototype.announce = function (message) {
@@ -389,7 +404,9 @@
   };
 
   Thread.prototype.threadPath = function (more) {
-    var query = ["sort=" + encodeURIComponent(this.sort)];
+    // An article nobody registered yet reads as an empty thread (not a 404 in the console):
+    // the first view, sent alongside, registers it.
+    var query = ["sort=" + encodeURIComponent(this.sort), "missing=empty"];
     if (this.pageSize) query.push("limit=" + this.pageSize);
     if (more && this.cursor) query.push("cursor=" + encodeURIComponent(this.cursor));
     return "/articles/" + encodeURIComponent(this.key) + "/comments?" + query.join("&");
@@ -410,6 +427,7 @@
         self.nodes = {};
       }
       if (data.article) self.applyArticle(data.article);
+      else if (registering) registering.then(function () { self.empty.hidden = self.list.children.length > 0; });
       (data.comments || []).forEach(function (comment) {
         // A comment posted here since the first page may come again with a later page.
         var shown = self.nodes[comment.id];
@@ -422,6 +440,7 @@
       if (more) self.announce(self.t("thread.loaded", { n: (data.comments || []).length }));
     }, function (failure) {
       if (ticket !== self.ticket) return;
+      if (failure.status === 0 && !more) return self.checkOrigin(failure);
       if (failure.code === "article_not_found" && !more) {
         self.empty.hidden = false;
         if (registering) return registering.then(function () { return self.load(false); });
@@ -433,6 +452,35 @@
       self.more.disabled = false;
       self.root.removeAttribute("aria-busy");
     });
+  };
+
+  // A request that failed without an answer: a network failure, or CORS refusing this page's
+  // origin. The service says which to any page; a refused page shows no form.
+  Thread.prototype.checkOrigin = function (failure) {
+    var self = this;
+    return fetch(BASE + "/embed/origin", { credentials: "omit", mode: "cors" })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) {
+        if (answer && answer.allowed === false) {
+          self.refuse(answer.origin || window.location.origin);
+        } else {
+          self.announce(self.speaker.failure(failure));
+        }
+      }, function () { self.announce(self.speaker.failure(failure)); });
+  };
+
+  Thread.prototype.refuse = function (origin) {
+    this.form.node.remove();
+    this.feed.remove();
+    this.empty.hidden = true;
+    this.more.hidden = true;
+    this.refused = el("p", { class: "eg-refused", role: "status", text: this.t("thread.refused") });
+    this.root.insertBefore(this.refused, this.counter.nextSibling);
+    if (window.console && console.error) {
+      console.error("engagement: comments are not shown because this page's origin " + origin +
+        " is not allowed by the comment service at " + BASE +
+        ". Add it to ENGAGEMENT_ALLOWED_ORIGINS there.");
+    }
   };
 
   Thread.prototype.resort = function () {
@@ -582,26 +630,29 @@
     return el("span", { class: "eg-avatar eg-avatar-" + ((isNaN(hue) ? hash.length : hue) % 8), "aria-hidden": "true", text: initial || "?" });
   };
 
+  // Like, and press again to take the like back; the count comes from the service each time.
   Thread.prototype.likeButton = function (comment) {
     var self = this;
     var liked = !!store.get(storeKey("liked", comment.id));
     var count = el("span", { class: "eg-like-count", text: this.speaker.numbers.format(comment.likes || 0) });
-    var button = el("button", { type: "button", class: "eg-link eg-like", "aria-pressed": liked ? "true" : "false", disabled: liked }, [
+    var button = el("button", { type: "button", class: "eg-link eg-like", "aria-pressed": liked ? "true" : "false" }, [
       el("span", { text: this.t("comment.like") + " " }), count
     ]);
     button.setAttribute("aria-label", this.t("comment.like_count", { n: comment.likes || 0 }));
     button.addEventListener("click", function () {
+      var undo = button.getAttribute("aria-pressed") === "true";
       button.disabled = true;
-      request("POST", "/comments/" + comment.id + "/likes", {}).then(function (answer) {
+      request(undo ? "DELETE" : "POST", "/comments/" + comment.id + "/likes", undo ? undefined : {}).then(function (answer) {
         var data = answer.data || {};
-        var likes = typeof data.likes === "number" ? data.likes
-          : data.comment && typeof data.comment.likes === "number" ? data.comment.likes
-          : (comment.likes || 0) + 1;
+        var likes = typeof data.likes === "number" ? data.likes : Math.max(0, (comment.likes || 0) + (undo ? -1 : 1));
         comment.likes = likes;
         count.textContent = self.speaker.numbers.format(likes);
         button.setAttribute("aria-label", self.t("comment.like_count", { n: likes }));
-        button.setAttribute("aria-pressed", "true");
-        store.set(storeKey("liked", comment.id), true);
+        button.setAttribute("aria-pressed", undo ? "false" : "true");
+        if (undo) store.remove(storeKey("liked", comment.id));
+        else store.set(storeKey("liked", comment.id), true);
+        button.disabled = false;
+        self.announce(self.t(undo ? "comment.unliked" : "comment.liked"));
       }, function (failure) {
         button.disabled = false;
         self.announce(self.speaker.failure(failure));
@@ -931,6 +982,11 @@
       payload.notify_replies = true;
       payload.lang = this.speaker.locale;
     }
+    // Registers the article with this page's title and address if this is its first comment.
+    var about = this.describe();
+    payload.article_title = about.title;
+    payload.article_lang = about.lang;
+    if (about.url) payload.article_url = about.url;
     form.clearError();
     this.status.textContent = "";
     return request("POST", "/articles/" + encodeURIComponent(this.key) + "/comments", payload, readerHeaders({})).then(function (answer) {
@@ -1033,6 +1089,12 @@
   };
 
   // ---------------------------------------------------------------- start
+
+  // The container's data-theme, else the script tag's, else "auto" (the reader's preference).
+  function themeOf(root) {
+    var wanted = root.getAttribute("data-theme") || script.getAttribute("data-theme") || "auto";
+    return THEMES.indexOf(wanted) >= 0 ? wanted : "auto";
+  }
 
   function canonicalUrl() {
     var link = document.querySelector('link[rel="canonical"]');

@@ -1,0 +1,1 @@
+"""Atom feeds of the latest approved comments, site-wide and per article."""
