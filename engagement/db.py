@@ -267,7 +267,10 @@ def make_engine(
     # No JIT compilation: every query of the service reads a few rows through an index in about
     # a millisecond, while compiling one took 30 to 100 ms whenever the planner's estimate
     # crossed ``jit_above_cost`` (a recursive query's estimate grows with the page size).
-    engine = create_engine(url, connect_args={"options": "-c jit=off"}, **pooling)
+    # Options the URL carries (``?options=-csearch_path%3D...``) are kept beside it.
+    options = make_url(url).query.get("options", "")
+    given = options if isinstance(options, str) else " ".join(options)
+    engine = create_engine(url, connect_args={"options": f"{given} -c jit=off".strip()}, **pooling)
     if waits is not None:
         event.listen(engine, "do_connect", _bounded_connector(waits))
     if isinstance(engine.pool, WatchedPool):

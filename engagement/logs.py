@@ -80,9 +80,6 @@ def init_app(app: Flask) -> None:
     request (``ENGAGEMENT_REQUEST_LOG``) with its id. Call before any other ``init_app`` that
     adds request hooks, so that the request's clock and id come first."""
     level = app.config["LOG_LEVEL"].upper()
-    # No line shows the thread or process names, which every record would otherwise look up
-    # (the logging HOWTO's "Optimization").
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for name, floor in {"engagement": logging.NOTSET, **LIBRARY_LEVELS}.items():
         logger = logging.getLogger(name)
         if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):

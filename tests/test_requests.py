@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from engagement import db as database
 from engagement.models import Article, Ban, BanKind, Comment, CommentStatus, ModerationAction
 from tests import builders
+from tests.builders import SETUP
 from tests.conftest import ALLOWED_ORIGIN, LiveServer
 
 INTEGER_MAX = 2**31 - 1
@@ -135,7 +136,7 @@ def test_bulk_ids_must_be_json_integers_within_the_column(
         "POST", "/api/v1/moderation/comments/bulk", json={"action": "approve", "ids": ids}
     )
     assert_error(response, 400, "invalid", field)
-    assert count(app, select(func.count()).select_from(ModerationAction)) == 0
+    assert count(app, select(func.count()).where(ModerationAction.actor != SETUP.name)) == 0
     assert builders.counters(app, "the-story") == (0, 0)
 
 
@@ -163,7 +164,7 @@ def test_json_of_the_wrong_type_is_400_and_changes_nothing(
     comment_id, _ = builders.comment(app)
     response = cms.call(method, path.format(id=comment_id), json=body)
     assert_error(response, 400, "invalid", field)
-    assert count(app, select(func.count()).select_from(ModerationAction)) == 0
+    assert count(app, select(func.count()).where(ModerationAction.actor != SETUP.name)) == 0
     assert count(app, select(func.count()).select_from(Ban)) == 0
     assert cms.client.get("/api/v1/articles/the-story").json["open"] is True  # type: ignore[index]
 
@@ -264,7 +265,7 @@ def test_a_nul_in_a_json_string_is_400_and_changes_nothing(
     builders.article(app)
     comment_id, _ = builders.comment(app)
     assert_error(cms.call(method, path.format(id=comment_id), json=body), 400, "invalid", field)
-    assert count(app, select(func.count()).select_from(ModerationAction)) == 0
+    assert count(app, select(func.count()).where(ModerationAction.actor != SETUP.name)) == 0
 
 
 # --- a refused request writes nothing --------------------------------------------------------

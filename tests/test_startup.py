@@ -175,7 +175,8 @@ def test_an_unreachable_database_stops_gunicorn_with_one_line_naming_the_url(
     result = _gunicorn(tmp_path, SECRET_KEY=TEST_SECRET, DATABASE_URL=UNREACHABLE)
     assert result.returncode == 4
     named = [line for line in result.stderr.splitlines() if "ENGAGEMENT_DATABASE_URL" in line]
-    assert 1 <= len(named) <= 2
+    # One line per worker that tried to load the app before gunicorn stopped, all the same.
+    assert len(named) >= 1 and len(set(named)) == 1
     assert named[0].startswith(
         "engagement: ENGAGEMENT_DATABASE_URL=postgresql://nobody:***@127.0.0.1:9/nowhere: "
         "cannot use the database: connection failed"

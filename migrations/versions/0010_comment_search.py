@@ -97,9 +97,16 @@ def _upgrade_postgres() -> None:
     )
     if unaccent:
         op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+        # Named with the schema the extension lives in: the service's schema may not be on it.
+        home = bind.scalar(
+            sa.text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
+            )
+        )
     for name, parent, stem in _CONFIGURATIONS:
         op.execute(f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = {parent})")
-        dictionaries = f"unaccent, {stem}" if unaccent else stem
+        dictionaries = f'"{home}".unaccent, {stem}' if unaccent else stem
         op.execute(
             f"ALTER TEXT SEARCH CONFIGURATION {name} "
             f"ALTER MAPPING FOR hword, hword_part, word WITH {dictionaries}"
