@@ -20,12 +20,12 @@ from werkzeug.serving import run_simple
 
 from engagement import config, parsing, startup, tokens
 from engagement import db as database
-from engagement.errors import ApiError
 from engagement.models import ApiToken, Moderator, Role, TokenScope, utcnow
 from engagement.moderation import accounts, audit, second_factor
 from engagement.moderation.audit import Actor
 from engagement.pageviews import service as pageviews
 from engagement.portability import commands as portability
+from engagement.refusals import Refusal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,7 +83,7 @@ class RowId(click.ParamType):
             return parsing.row_id(
                 str(value), field=param.name if param else "id", column=self.column
             )
-        except ApiError as exc:
+        except Refusal as exc:
             self.fail(exc.message, param, ctx)
 
 
@@ -202,7 +202,7 @@ def _account_change(username: str, change: Callable[[Session, Moderator], bool])
     db = database.session()
     try:
         changed = change(db, _moderator(db, username))
-    except ApiError as exc:
+    except Refusal as exc:
         raise click.ClickException(exc.message) from None
     db.commit()
     return changed
@@ -233,7 +233,7 @@ def create_moderator(username: str, role: str, password: str) -> None:
         created = accounts.create(
             db, actor=Actor.command_line(), username=username, password=password, role=Role(role)
         )
-    except ApiError as exc:
+    except Refusal as exc:
         raise click.ClickException(exc.message) from None
     db.commit()
     click.echo(f"{created.role.value} {created.username} created")

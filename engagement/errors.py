@@ -10,6 +10,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from engagement import refusals
+
 log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/embed.js")
@@ -39,20 +41,35 @@ PAGES_PREFIX = "/moderation/"
 PAGES_STYLESHEET = "/moderation/static/moderation.css"
 
 
-class ApiError(Exception):
-    """A refusal the client can act on: HTTP status, stable code, message, optional field."""
+class ApiError(refusals.Refusal):
+    """A refusal that only HTTP has (415, 429...): status, stable code, message, field."""
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(code, message, field)
         self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
 
 
-def invalid(field: str, message: str, code: str = "invalid") -> ApiError:
-    """A 400 naming the offending field."""
-    return ApiError(400, code, message, field)
+# The one table from a service's refusal to the HTTP status that carries it.
+REFUSAL_STATUS: dict[type[refusals.Refusal], int] = {
+    refusals.Invalid: 400,
+    refusals.SignInRequired: 401,
+    refusals.NotAllowed: 403,
+    refusals.NotFound: 404,
+    refusals.Conflict: 409,
+    refusals.TooLarge: 413,
+}
+
+invalid = refusals.invalid
+
+
+def status_of(refusal: refusals.Refusal) -> int:
+    """The HTTP status that carries ``refusal``."""
+    if isinstance(refusal, ApiError):
+        return refusal.status
+    for kind in type(refusal).__mro__:
+        if kind in REFUSAL_STATUS:
+            return REFUSAL_STATUS[kind]
+    raise LookupError(f"no status for {type(refusal).__name__}")
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
@@ -95,14 +112,18 @@ def wants_json() -> bool:
     )
 
 
+def refused(refusal: refusals.Refusal) -> Response:
+    """The answer that carries ``refusal``: the JSON shape under the API, a page elsewhere."""
+    status = status_of(refusal)
+    if wants_json():
+        return error_response(status, refusal.code, refusal.message, refusal.field)
+    return html_error(status, HTTP_STATUS_CODES.get(status, "Error"), refusal.message)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn every failure into the one error shape."""
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        if wants_json():
-            return error_response(exc.status, exc.code, exc.message, exc.field)
-        return html_error(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), exc.message)
+    app.register_error_handler(refusals.Refusal, refused)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -31,7 +31,8 @@ from redis.retry import Retry
 from werkzeug.exceptions import HTTPException
 
 from engagement.config import ConfigError, declared_workers
-from engagement.errors import ApiError, error_response, html_error, wants_json
+from engagement.errors import error_response, html_error, status_of, wants_json
+from engagement.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ def _refused_as_bad_input() -> bool:
         return False
     try:
         parse()
-    except ApiError as exc:
-        return exc.status in BAD_INPUT
+    except Refusal as exc:
+        return status_of(exc) in BAD_INPUT
     except HTTPException as exc:
         return exc.code in BAD_INPUT
     return False

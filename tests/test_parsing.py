@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engagement import parsing
-from engagement.errors import ApiError
+from engagement.errors import status_of
 from engagement.models import Article, Ban, Comment, DailyViews, ModerationAction
+from engagement.refusals import Refusal
 
 INTEGER_MAX = 2**31 - 1
 BIGINT_MAX = 2**63 - 1
@@ -62,9 +63,9 @@ def test_ascii_digits_within_the_column_are_an_id(raw: str) -> None:
     ],
 )
 def test_anything_else_is_a_400_naming_the_field(raw: str) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         parsing.row_id(raw, field="after", column=Comment.id)
-    assert (refused.value.status, refused.value.code, refused.value.field) == (
+    assert (status_of(refused.value), refused.value.code, refused.value.field) == (
         400,
         "invalid",
         "after",
@@ -77,7 +78,7 @@ def test_a_bigint_column_takes_ids_past_the_integer_range() -> None:
 
 def test_a_text_filter_longer_than_its_column_is_refused() -> None:
     assert parsing.text_filter("x" * 120, field="actor", column=ModerationAction.actor)
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         parsing.text_filter("x" * 121, field="actor", column=ModerationAction.actor)
     assert refused.value.code == "too_long"
 
@@ -88,7 +89,7 @@ def test_an_empty_text_filter_is_no_filter() -> None:
 
 
 def test_a_nul_in_a_text_filter_is_refused() -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         parsing.text_filter("a\x00", field="q", column=Article.title)
     assert refused.value.field == "q"
 

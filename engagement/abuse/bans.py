@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engagement.errors import ApiError, invalid
 from engagement.models import Ban, BanKind, Comment, utcnow
 from engagement.parsing import column_length, comparable_name
+from engagement.refusals import Refusal
 
 VALUE_MAX = column_length(Ban.value)
 NAME_MAX = column_length(Comment.author_name)
@@ -169,7 +170,7 @@ def active_ban_for(
     for kind, raw in ((BanKind.EMAIL, email), (BanKind.VISITOR, visitor), (BanKind.NAME, name)):
         try:
             params[kind.value] = normalize(kind, raw) if raw and raw.strip() else None
-        except ApiError:
+        except Refusal:
             params[kind.value] = None  # a value no ban can have
     client = _address(address)
     for candidate in db.scalars(_BANS_FOR_POSTER, params):

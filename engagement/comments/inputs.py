@@ -22,6 +22,7 @@ from engagement.http import validated
 from engagement.models import Comment, Report, ReportReason
 from engagement.notifications import texts
 from engagement.parsing import column_length, column_max, within
+from engagement.refusals import Refusal
 
 # Limits are the columns' sizes: the schema is the one source of truth.
 MAX_ID = column_max(Comment.id)
@@ -100,7 +101,7 @@ def article_hints(body: dict[str, Any]) -> ArticleHints:
     url = body.get("article_url")
     try:
         url = website(url) if isinstance(url, str) else None
-    except ApiError:
+    except Refusal:
         url = None
     clean_title = ""
     if isinstance(title, str):

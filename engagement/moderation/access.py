@@ -21,8 +21,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from engagement import db as database
 from engagement import parsing
-from engagement.errors import ApiError
 from engagement.models import Moderator, Role
+from engagement.refusals import Refusal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,7 +98,7 @@ def _load_account(user_id: str) -> Account | None:
             minimum=0,
             maximum=parsing.column_max(Moderator.session_version),
         )
-    except ApiError:  # signed by us, so only an old format could fail here: no session
+    except Refusal:  # signed by us, so only an old format could fail here: no session
         return None
     moderator = database.session().get(Moderator, moderator_id)
     if moderator is None or not moderator.active or moderator.session_version != session_version:

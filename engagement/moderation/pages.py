@@ -33,7 +33,7 @@ from engagement import db as database
 from engagement import parsing, tokens
 from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
-from engagement.errors import ApiError, error_response, invalid
+from engagement.errors import error_response, invalid, status_of
 from engagement.http import KEY_PATTERN
 from engagement.identity import readers as readers_service
 from engagement.models import (
@@ -67,6 +67,7 @@ from engagement.moderation.access import (
 from engagement.moderation.audit import Actor
 from engagement.portability import commenters as portability_commenters
 from engagement.ratelimit import limit
+from engagement.refusals import Refusal
 
 bp = Blueprint(
     "moderation_pages",
@@ -314,7 +315,7 @@ def password() -> ResponseReturnValue:
         db.commit()
         flash("The current password is wrong.", "error")
         return redirect(url_for("moderation_pages.password"), code=303)
-    except ApiError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for("moderation_pages.password"), code=303)
     db.commit()
@@ -357,7 +358,7 @@ def account_name() -> ResponseReturnValue:
         name = comment_inputs.one_line(
             request.form.get("display_name", ""), "display_name", comment_inputs.NAME_MAX
         )
-    except ApiError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for("moderation_pages.account"), code=303)
     db = database.session()
@@ -554,7 +555,7 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
             text=text,
             name=service.staff_name(current_moderator()),
         )
-    except ApiError as exc:
+    except Refusal as exc:
         db.rollback()
         flash(exc.message, "error")
         return redirect(back, code=303)
@@ -581,7 +582,7 @@ def reader_page() -> ResponseReturnValue:
     subject = _subject(request.args.get("subject"))
     try:
         history = service.reader_history(database.session(), subject=subject)
-    except ApiError:
+    except Refusal:
         abort(404)
     return render_template(
         "moderation/reader.html",
@@ -615,7 +616,7 @@ def _ban_days() -> int | None:
         return None
     try:
         return parsing.whole_number(raw, field="days", maximum=bans.MAX_DAYS)
-    except ApiError:
+    except Refusal:
         raise invalid(
             "days", f"A ban lasts 1 to {bans.MAX_DAYS} days, or leave it empty for good."
         ) from None
@@ -642,10 +643,10 @@ def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
             text=request.form.get("text"),
             ban_days=_ban_days() if chosen is service.Action.BAN_AUTHOR else None,
         )
-    except ApiError as exc:
+    except Refusal as exc:
         db.rollback()
         if _wants_json():
-            return error_response(exc.status, exc.code, exc.message, exc.field)
+            return error_response(status_of(exc), exc.code, exc.message, exc.field)
         flash(exc.message, "error")
         return _back(url_for("moderation_pages.comment_page", comment_id=ident))
     db.commit()
@@ -677,7 +678,7 @@ def bulk_action() -> ResponseReturnValue:
         done = service.act_on_many(
             db, actor=_actor(), comment_ids=ids, action=service.Action(action), reason=_reason()
         )
-    except ApiError as exc:
+    except Refusal as exc:
         db.rollback()
         flash(exc.message, "error")
         return _back(HOME)
@@ -692,7 +693,7 @@ def search_page() -> ResponseReturnValue:
     args = request.args
     try:
         query = search.parse(args, args.getlist("status"))
-    except ApiError as exc:
+    except Refusal as exc:
         page = render_template(
             "moderation/search.html", query=None, args=args, error=exc.message, result=None
         )
@@ -933,7 +934,7 @@ def moderator_create() -> ResponseReturnValue:
             password=request.form.get("password", ""),
             role=Role(role_raw),
         )
-    except ApiError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for("moderation_pages.moderator_list"), code=303)
     db.commit()
@@ -955,7 +956,7 @@ def moderator_update(moderator_id: str) -> ResponseReturnValue:
         return redirect(url_for("moderation_pages.moderator_list"), code=303)
     try:
         changed = _change_account(db, target, change)
-    except ApiError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for("moderation_pages.moderator_list"), code=303)
     db.commit()
@@ -1012,7 +1013,7 @@ def ban_create() -> ResponseReturnValue:
             days=_ban_days(),
             reason=_reason(),
         )
-    except ApiError as exc:
+    except Refusal as exc:
         db.rollback()
         flash(exc.message, "error")
         return redirect(url_for("moderation_pages.ban_list"), code=303)
@@ -1028,7 +1029,7 @@ def ban_lift(ban_id: str) -> ResponseReturnValue:
     db = database.session()
     try:
         service.lift_ban(db, actor=_actor(), ban_id=ident, reason=_reason())
-    except ApiError:
+    except Refusal:
         abort(404)
     db.commit()
     flash(f"Ban {ident} lifted.", "ok")

@@ -38,6 +38,7 @@ from engagement.models import (
     utcnow,
 )
 from engagement.moderation.audit import Actor, record
+from engagement.refusals import Refusal
 
 PAGE_SIZE = 50
 # Why a moderator acted: stored as text of any length, bounded here for the audit log's sake.
@@ -435,7 +436,7 @@ def _ban_author(
             continue
         try:
             bans.normalize(kind, value)
-        except ApiError:
+        except Refusal:
             continue  # e.g. an imported comment whose visitor is not one of our hashes
         made.append(
             bans.ban(

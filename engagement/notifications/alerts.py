@@ -8,7 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from engagement.comments.inputs import email as parse_email
-from engagement.errors import ApiError, invalid
+from engagement.errors import invalid
 from engagement.models import (
     DeliveryStatus,
     MailKind,
@@ -17,6 +17,7 @@ from engagement.models import (
     OutgoingMail,
     Role,
 )
+from engagement.refusals import Refusal
 
 
 def settings_of(db: Session, *, moderator: Moderator) -> ModeratorAlert | None:
@@ -30,7 +31,7 @@ def choose(
     """Set where the moderator's alerts go and whether they want them."""
     try:
         address = parse_email(email)
-    except ApiError:
+    except Refusal:
         raise invalid("email", "email: not an email address.") from None
     if enabled and address is None:
         raise invalid("email", "Give the address the alerts should go to.")

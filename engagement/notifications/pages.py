@@ -10,12 +10,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 
 from engagement import db as database
-from engagement.errors import ApiError
+from engagement.errors import status_of
 from engagement.moderation import audit
 from engagement.moderation import pages as moderation_pages
 from engagement.moderation.access import admin_required, current_moderator
 from engagement.moderation.audit import Actor
 from engagement.notifications import alerts, events, webhooks
+from engagement.refusals import Refusal
 
 bp = Blueprint("moderation_notifications", __name__, url_prefix="/moderation")
 bp.before_request(moderation_pages._guard)
@@ -53,7 +54,7 @@ def alert_choose() -> ResponseReturnValue:
             email=request.form.get("email", "").strip() or None,
             enabled=request.form.get("enabled") == "on",
         )
-    except ApiError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for(".alert_settings"), code=303)
     db.commit()
@@ -95,7 +96,7 @@ def webhook_create() -> ResponseReturnValue:
         )
         chosen = _events_from_form()
         description = webhooks.check_description(request.form.get("description"))
-    except ApiError as exc:
+    except Refusal as exc:
         flash(exc.message, "error")
         return redirect(url_for(".webhook_list"), code=303)
     endpoint = webhooks.create(
@@ -110,7 +111,7 @@ def _page_of(endpoint_id: int, **extra: object) -> str:
     db = database.session()
     try:
         endpoint = webhooks.get(db, endpoint_id=endpoint_id)
-    except ApiError:
+    except Refusal:
         abort(404)
     return render_template(
         "notifications/moderation_webhook.html",
@@ -140,8 +141,8 @@ def webhook_update(endpoint_id: int) -> ResponseReturnValue:
         )
         chosen = _events_from_form()
         description = webhooks.check_description(request.form.get("description"))
-    except ApiError as exc:
-        if exc.status == 404:
+    except Refusal as exc:
+        if status_of(exc) == 404:
             abort(404)
         flash(exc.message, "error")
         return redirect(url_for(".webhook_page", endpoint_id=endpoint_id), code=303)
@@ -167,7 +168,7 @@ def webhook_rotate(endpoint_id: int) -> ResponseReturnValue:
     db = database.session()
     try:
         endpoint = webhooks.get(db, endpoint_id=endpoint_id)
-    except ApiError:
+    except Refusal:
         abort(404)
     webhooks.rotate_secret(db, endpoint=endpoint)
     audit.record(db, actor=_actor(), action="webhook.rotate", after={"id": endpoint.id})
@@ -182,7 +183,7 @@ def webhook_delete(endpoint_id: int) -> ResponseReturnValue:
     db = database.session()
     try:
         endpoint = webhooks.get(db, endpoint_id=endpoint_id)
-    except ApiError:
+    except Refusal:
         abort(404)
     audit.record(
         db, actor=_actor(), action="webhook.delete", after={"id": endpoint.id, "url": endpoint.url}
@@ -201,7 +202,7 @@ def webhook_replay(endpoint_id: int, delivery_id: int) -> ResponseReturnValue:
     try:
         endpoint = webhooks.get(db, endpoint_id=endpoint_id)
         again = webhooks.replay(db, endpoint=endpoint, delivery_id=delivery_id)
-    except ApiError:
+    except Refusal:
         abort(404)
     db.commit()
     flash(f"Delivery {delivery_id} will be sent again (as {again.id}).", "success")

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from engagement.abuse import bans
 from engagement.comments import inputs
 from engagement.comments import service as comments
-from engagement.errors import ApiError
 from engagement.identity import readers
 from engagement.models import (
     ERASED,
@@ -45,6 +44,7 @@ from engagement.moderation.audit import Actor
 from engagement.notifications import events, subscriptions
 from engagement.portability import erasures
 from engagement.portability.export import iso
+from engagement.refusals import Refusal
 
 FORMAT = "engagement-commenter"
 VERSION = 1
@@ -58,7 +58,7 @@ def normalized(email: str) -> str:
     """The address as comments store it, or NotAnEmail."""
     try:
         found = inputs.email(email)
-    except ApiError:
+    except Refusal:
         found = None
     if found is None:
         raise NotAnEmail(f"{email!r} is not an email address")

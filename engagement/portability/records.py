@@ -15,9 +15,9 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from engagement.comments import inputs
-from engagement.errors import ApiError
 from engagement.http import KEY_PATTERN
 from engagement.models import BanKind, CommentStatus, ModerationMode, ReportReason
+from engagement.refusals import Refusal
 
 TITLE_MAX = 300
 URL_MAX = 2000
@@ -149,7 +149,7 @@ def email(raw: str | None) -> str | None:
     """The address normalized as the comment form does (lower case), or None if not one."""
     try:
         return inputs.email(line(raw, inputs.EMAIL_MAX))
-    except ApiError:
+    except Refusal:
         return None
 
 
@@ -157,7 +157,7 @@ def website(raw: str | None) -> str | None:
     """An http or https address, or None: the form accepts nothing else either."""
     try:
         return inputs.website(line(raw, inputs.WEBSITE_MAX))
-    except ApiError:
+    except Refusal:
         return None
 
 

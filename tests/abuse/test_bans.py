@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
-from engagement.errors import ApiError
+from engagement.errors import status_of
 from engagement.models import BanKind, utcnow
+from engagement.refusals import Refusal
 
 VISITOR = "0123456789abcdef0123456789abcdef"
 
@@ -79,9 +80,9 @@ def test_lifting_a_lifted_ban_changes_nothing(db: Session) -> None:
 
 
 def test_lifting_an_unknown_ban_is_404(db: Session) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         bans.lift(db, ban_id=999)
-    assert (refused.value.status, refused.value.code) == (404, "ban_not_found")
+    assert (status_of(refused.value), refused.value.code) == (404, "ban_not_found")
 
 
 def test_banning_again_replaces_the_reason_and_expiry(db: Session) -> None:
@@ -128,13 +129,13 @@ def test_a_ban_reads_as_json_for_moderators(db: Session) -> None:
 def test_a_value_that_cannot_be_banned_is_400_naming_the_value(
     db: Session, kind: BanKind, value: str
 ) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         bans.ban(db, kind=kind, value=value)
-    assert (refused.value.status, refused.value.field) == (400, "value")
+    assert (status_of(refused.value), refused.value.field) == (400, "value")
     assert bans.list(db, active_only=False) == []
 
 
 def test_an_expiry_in_the_past_is_refused(db: Session) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         bans.ban(db, kind=BanKind.NAME, value="x", expires_at=utcnow() - timedelta(minutes=1))
     assert refused.value.field == "expires_at"

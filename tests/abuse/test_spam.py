@@ -15,8 +15,9 @@ from engagement.abuse import bans, spam
 from engagement.abuse.spam import Post, Verdict
 from engagement.articles import service as articles
 from engagement.config import ConfigError
-from engagement.errors import ApiError
+from engagement.errors import status_of
 from engagement.models import BanKind, Comment, CommentStatus, utcnow
+from engagement.refusals import Refusal
 from tests.conftest import make_app
 
 VISITOR = "0123456789abcdef0123456789abcdef"
@@ -141,14 +142,14 @@ def test_duplicates_are_not_looked_for_when_the_window_is_zero(app: Flask, db: S
 
 def test_a_banned_poster_is_refused_with_403(db: Session) -> None:
     bans.ban(db, kind=BanKind.EMAIL, value="troll@example.com")
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         screened(db, author_email="troll@example.com")
-    assert (refused.value.status, refused.value.code) == (403, "banned")
+    assert (status_of(refused.value), refused.value.code) == (403, "banned")
 
 
 def test_a_banned_network_is_refused_with_403(db: Session) -> None:
     bans.ban(db, kind=BanKind.NETWORK, value="203.0.113.0/24")
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refusal) as refused:
         screened(db, address="203.0.113.50")
     assert refused.value.code == "banned"
 

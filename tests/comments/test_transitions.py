@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement.comments import service
-from engagement.errors import ApiError
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
 from tests import builders
 
@@ -158,7 +157,7 @@ def test_counter_equals_the_thread_through_a_long_random_history(
             parent = rng.choice(made) if made and rng.random() < 0.5 else None
             try:
                 comment_id, _ = builders.comment(app, text=f"step {step}", parent_id=parent)
-            except ApiError as refused:  # the parent is hidden by now: replying is refused
+            except Refusal as refused:  # the parent is hidden by now: replying is refused
                 assert refused.code == "invalid_parent"
                 continue
             made.append(comment_id)

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from engagement import db as database
 from engagement import tokens
-from engagement.errors import ApiError
+from engagement.errors import status_of
 from engagement.models import ApiToken, CommentStatus, ModerationAction, Role, TokenScope
 from engagement.moderation import accounts
 from engagement.moderation.audit import Actor
+from engagement.refusals import Refusal
 from tests import builders
 from tests.moderation.conftest import (
     PASSWORD,
@@ -242,9 +243,9 @@ def test_the_verb_refuses_to_disable_the_last_active_admin(app: Flask) -> None:
         db = database.session()
         ada = accounts.by_username(db, username="ada")
         assert ada is not None
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(Refusal) as refused:
             accounts.set_active(db, actor=SETUP, moderator=ada, active=False)
-        assert (refused.value.status, refused.value.code) == (409, "last_admin")
+        assert (status_of(refused.value), refused.value.code) == (409, "last_admin")
 
 
 def test_a_token_records_the_admin_who_made_it(app: Flask) -> None:
