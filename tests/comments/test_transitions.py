@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engagement import db as database
 from engagement.comments import service
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
+from engagement.refusals import Refusal
 from tests import builders
 
 
