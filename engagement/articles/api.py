@@ -16,6 +16,7 @@ from engagement.articles import cache, service
 from engagement.errors import ApiError, invalid
 from engagement.http import (
     KEY_LIST_PATTERN,
+    KEY_PATTERN,
     article_key,
     conditional,
     etag_for,
@@ -31,6 +32,12 @@ from engagement.parsing import fits, url_fits
 from engagement.tokens import token_required
 
 bp = Blueprint("articles", __name__, url_prefix="/api/v1")
+
+openapi.path_parameter(
+    "key",
+    {"type": "string", "pattern": f"^{KEY_PATTERN.pattern}$", "maxLength": 200},
+    "The article's key: the magazine's own id for it.",
+)
 
 MAX_BATCH = 100
 
@@ -71,8 +78,17 @@ class CounterPair(BaseModel):
     views: int
 
 
-@openapi.schema
+class CountersQuery(BaseModel):
+    keys: str = Field(
+        description=f"Comma-separated article keys, at most {MAX_BATCH}. Unknown keys read as"
+        " zeros.",
+        min_length=1,
+    )
+
+
 class Counters(BaseModel):
+    """The counters, keyed by article key."""
+
     counters: dict[str, CounterPair]
 
 
@@ -101,8 +117,9 @@ class DayFigures(BaseModel):
     comments: int = Field(description="Comments received that day, whatever became of them.")
 
 
-@openapi.schema
 class TrendOut(BaseModel):
+    """The figures per day, oldest first."""
+
     key: str
     days: list[DayFigures] = Field(description="Oldest first, one entry per day up to today (UTC).")
 
@@ -110,23 +127,19 @@ class TrendOut(BaseModel):
 MAX_TREND_DAYS = 365
 
 
+class TrendQuery(BaseModel):
+    days: int = Field(
+        default=30,
+        ge=1,
+        le=MAX_TREND_DAYS,
+        description="How many days, up to and including today (UTC).",
+    )
+
+
 @bp.get("/counters")
+@openapi.operation({200: Counters}, query=CountersQuery)
 def counters() -> ResponseReturnValue:
-    """Both counters for up to 100 articles.
-    ---
-    get:
-      summary: Comment and view counters for a batch of articles
-      parameters:
-        - {name: keys, in: query, required: true, schema: {type: string},
-           description: "Comma-separated article keys, at most 100. Unknown keys read as zeros."}
-      responses:
-        200:
-          description: The counters, keyed by article key.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Counters"}
-        400: {$ref: "#/components/responses/Error"}
-    """
+    """Comment and view counters for a batch of articles."""
     raw = request.args.get("keys", "")
     answers = cache.for_app(current_app)
     # Only valid queries' answers are stored, so one found needs no checking.
@@ -172,21 +185,12 @@ def batch_keys(raw: str) -> list[str]:
 
 
 @bp.get("/articles/<key>")
+@openapi.operation(
+    {200: Article, 304: "Not modified: the ETag sent in If-None-Match matches."},
+    headers={"If-None-Match": "The ETag of an earlier answer."},
+)
 def read(key: str) -> ResponseReturnValue:
-    """One article with its counters.
-    ---
-    get:
-      summary: An article, its counters and whether its thread is open
-      parameters:
-        - {name: key, in: path, required: true, schema: {type: string}}
-      responses:
-        200:
-          description: The article.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Article"}
-        404: {$ref: "#/components/responses/Error"}
-    """
+    """An article, its counters and whether its thread is open."""
     article = service.require(database.session(), key=article_key(key))
     response = jsonify(service.as_json(article))
     response.cache_control.no_cache = True
@@ -195,35 +199,13 @@ def read(key: str) -> ResponseReturnValue:
 
 @bp.put("/articles/<key>")
 @token_required(TokenScope.ARTICLES)
+@openapi.operation(
+    {200: openapi.Answer(Article, "Updated."), 201: openapi.Answer(Article, "Created.")},
+    body=ArticleIn,
+    scope="articles",
+)
 def put(key: str) -> ResponseReturnValue:
-    """Register or update an article (API token with the scope ``articles``).
-    ---
-    put:
-      summary: Register or update an article
-      security: [{bearer: []}]
-      parameters:
-        - {name: key, in: path, required: true, schema: {type: string}}
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: "#/components/schemas/ArticleIn"}
-      responses:
-        200:
-          description: Updated.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Article"}
-        201:
-          description: Created.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/Article"}
-        400: {$ref: "#/components/responses/Error"}
-        401: {$ref: "#/components/responses/Error"}
-        403: {$ref: "#/components/responses/Error"}
-        415: {$ref: "#/components/responses/Error"}
-    """
+    """Register or update an article (API token with the scope `articles`)."""
     key = article_key(key)
     data = validated(ArticleIn, json_body())
     changes: dict[str, Any] = {}
@@ -255,27 +237,9 @@ def put(key: str) -> ResponseReturnValue:
 
 @bp.get("/articles/<key>/trend")
 @token_required(TokenScope.ARTICLES)
+@openapi.operation({200: TrendOut}, query=TrendQuery, scope="articles")
 def trend(key: str) -> ResponseReturnValue:
-    """An article's views and comments per day (API token with the scope ``articles``).
-    ---
-    get:
-      summary: Views and comments per day of one article
-      security: [{bearer: []}]
-      parameters:
-        - {name: key, in: path, required: true, schema: {type: string}}
-        - {name: days, in: query, schema: {type: integer, minimum: 1, maximum: 365, default: 30},
-           description: "How many days, up to and including today (UTC)."}
-      responses:
-        200:
-          description: The figures per day, oldest first.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/TrendOut"}
-        400: {$ref: "#/components/responses/Error"}
-        401: {$ref: "#/components/responses/Error"}
-        403: {$ref: "#/components/responses/Error"}
-        404: {$ref: "#/components/responses/Error"}
-    """
+    """Views and comments per day of one article (API token with the scope `articles`)."""
     raw = request.args.get("days", "30")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_TREND_DAYS):
         raise invalid("days", f"days: a whole number from 1 to {MAX_TREND_DAYS}.")

@@ -40,6 +40,8 @@ NO_BODY = ViewIn()
 
 @openapi.schema
 class ViewOut(BaseModel):
+    """The counters after this view."""
+
     comments: int
     views: int
     counted: bool = Field(description="Whether this request raised the view counter.")
@@ -61,32 +63,13 @@ def register_for_view(key: str, data: ViewIn) -> None:
 
 @bp.post("/articles/<key>/views")
 @ratelimit.limit("views")
+@openapi.operation({200: ViewOut}, body=ViewIn, body_required=False)
 def record(key: str) -> ResponseReturnValue:
-    """Record a view of the article.
-    ---
-    post:
-      summary: Record a view; answers both counters
-      description: >
-        Counts once per visitor per window (ENGAGEMENT_VIEW_WINDOW_MINUTES). Known crawlers and
-        prefetches are answered without counting. An unknown article is registered when the
-        request comes from an allowed origin, and is a 404 otherwise.
-      parameters:
-        - {name: key, in: path, required: true, schema: {type: string}}
-      requestBody:
-        required: false
-        content:
-          application/json:
-            schema: {$ref: "#/components/schemas/ViewIn"}
-      responses:
-        200:
-          description: The counters after this view.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/ViewOut"}
-        400: {$ref: "#/components/responses/Error"}
-        404: {$ref: "#/components/responses/Error"}
-        415: {$ref: "#/components/responses/Error"}
-        429: {$ref: "#/components/responses/Error"}
+    """Record a view; answers both counters.
+
+    Counts once per visitor per window (ENGAGEMENT_VIEW_WINDOW_MINUTES). Known crawlers and
+    prefetches are answered without counting. An unknown article is registered when the
+    request comes from an allowed origin, and is a 404 otherwise.
     """
     key = article_key(key)
     body = json_body(optional=True)
