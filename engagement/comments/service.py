@@ -40,6 +40,7 @@ from engagement.models import (
     Commenting,
     CommentLike,
     CommentStatus,
+    MailSubscriber,
     ModerationMode,
     Report,
     ReportReason,
@@ -146,9 +147,29 @@ _APPROVED_BY_SUBJECT = (
 )
 
 
+# A guest's address earns trust only once it proved it is read: its owner followed the
+# confirmation link of the reply notifications (confirmed_at stays set after unsubscribing).
+_APPROVED_BY_CONFIRMED_EMAIL = (
+    select(Comment.id)
+    .join(MailSubscriber, MailSubscriber.email == Comment.author_email)
+    .where(
+        Comment.author_email == bindparam("email"),
+        Comment.author_subject.is_(None),
+        Comment.status == CommentStatus.APPROVED,
+        MailSubscriber.confirmed_at.is_not(None),
+    )
+    .limit(1)
+)
+
+
 def has_approved_comment(db: Session, *, subject: str) -> bool:
     """Whether this signed-in reader had a comment approved before."""
     return db.scalar(_APPROVED_BY_SUBJECT, {"who": subject}) is not None
+
+
+def confirmed_guest_was_approved(db: Session, *, email: str) -> bool:
+    """Whether a guest whose address is confirmed had a comment approved under it before."""
+    return db.scalar(_APPROVED_BY_CONFIRMED_EMAIL, {"email": email}) is not None
 
 
 def initial_status(
@@ -157,12 +178,14 @@ def initial_status(
     article: Article,
     reader: ReaderSession | None,
     screening: spam.Screening,
+    email: str | None = None,
     now: datetime | None = None,
 ) -> CommentStatus:
     """The status a new comment starts with: the one place that decides who is seen at once.
 
-    Trust goes to verified identities only (the rules: ``identity/readers.py``); a guest's
-    typed email proves nothing, so under first-time moderation every guest waits.
+    Trust goes to verified identities only (the rules: ``identity/readers.py``): a signed-in
+    reader, or a guest whose ``email`` was confirmed through the reply notifications. A typed
+    email alone proves nothing, so under first-time moderation such a guest waits.
     """
     if screening.verdict is spam.Verdict.SPAM:
         return CommentStatus.SPAM
@@ -175,6 +198,9 @@ def initial_status(
     if mode is ModerationMode.POST:
         return CommentStatus.APPROVED
     if reader is None:
+        first_time = mode is ModerationMode.FIRST_TIME and email is not None
+        if first_time and confirmed_guest_was_approved(db, email=email):
+            return CommentStatus.APPROVED
         return CommentStatus.PENDING
     config = current_app.config
     if (
@@ -275,7 +301,9 @@ def prepare(
     comment = Comment(
         article_id=article.id,
         parent_id=new.parent_id,
-        status=initial_status(db, article=article, reader=reader, screening=screening, now=now),
+        status=initial_status(
+            db, article=article, reader=reader, screening=screening, email=email, now=now
+        ),
         spam_reasons=screening.reasons,
         text=new.text,
         html=new.html,

@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engagement.models import ModerationMode
+from engagement import db as database
+from engagement.models import MailSubscriber, ModerationMode, SubscriberState, utcnow
 from tests import builders
 from tests.identity.tokens import bearer, sign_in
 
@@ -204,3 +205,55 @@ def test_bad_trust_marks_are_400(
 def test_an_unknown_reader_is_404(client: FlaskClient, cms: Moderation) -> None:
     assert cms.trust("nobody", "trusted").status_code == 404
     assert cms.history("nobody").status_code == 404
+
+
+def confirm_address(app: Flask, email: str, state: SubscriberState) -> None:
+    """The address followed (or not) the reply notifications' confirmation link."""
+    with app.app_context():
+        db = database.session()
+        confirmed = utcnow() if state is not SubscriberState.PENDING else None
+        db.add(MailSubscriber(email=email, state=state, confirmed_at=confirmed))
+        db.commit()
+
+
+def guest_post(client: FlaskClient, email: str, text: str = "A thought.") -> Any:
+    return client.post(URL, json={"text": text, "author_name": "Ada", "author_email": email})
+
+
+@pytest.mark.parametrize("state", [SubscriberState.CONFIRMED, SubscriberState.UNSUBSCRIBED])
+def test_first_time_approves_a_guest_with_a_confirmed_email_after_one_approval(
+    app: Flask, client: FlaskClient, cms: Moderation, state: SubscriberState
+) -> None:
+    builders.article(app, moderation=ModerationMode.FIRST_TIME)
+    confirm_address(app, "ada@readers.example", state)
+    first = guest_post(client, "ada@readers.example")
+    assert first.status_code == 202
+    cms.act(first.json["comment"]["id"], "approve")
+    assert guest_post(client, "ADA@readers.example", "Second thought.").status_code == 201
+
+
+def test_first_time_keeps_waiting_a_guest_whose_email_never_confirmed(
+    app: Flask, client: FlaskClient, cms: Moderation
+) -> None:
+    builders.article(app, moderation=ModerationMode.FIRST_TIME)
+    confirm_address(app, "ada@readers.example", SubscriberState.PENDING)
+    cms.act(guest_post(client, "ada@readers.example").json["comment"]["id"], "approve")
+    assert guest_post(client, "ada@readers.example", "Again.").status_code == 202
+
+
+def test_a_confirmed_email_earns_nothing_under_pre_moderation(
+    app: Flask, client: FlaskClient, cms: Moderation
+) -> None:
+    builders.article(app, moderation=ModerationMode.PRE)
+    confirm_address(app, "ada@readers.example", SubscriberState.CONFIRMED)
+    cms.act(guest_post(client, "ada@readers.example").json["comment"]["id"], "approve")
+    assert guest_post(client, "ada@readers.example", "Again.").status_code == 202
+
+
+def test_a_signed_in_readers_approval_does_not_trust_a_guest_typing_their_confirmed_email(
+    app: Flask, client: FlaskClient, cms: Moderation
+) -> None:
+    builders.article(app, moderation=ModerationMode.FIRST_TIME)
+    confirm_address(app, "ada@readers.example", SubscriberState.CONFIRMED)
+    cms.act(post(client, sign_in(client)).json["comment"]["id"], "approve")
+    assert guest_post(client, "ada@readers.example").status_code == 202
