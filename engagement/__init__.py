@@ -35,6 +35,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
         ratelimit,
     )
     from engagement.abuse import spam
+    from engagement.apidocs import bp as apidocs
     from engagement.articles.api import bp as articles_api
     from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
@@ -66,6 +67,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(apidocs)
     app.register_blueprint(articles_api)
     app.register_blueprint(comments_api)
     app.register_blueprint(identity_api)

@@ -117,7 +117,7 @@ def operation(
 
     def record(view: F) -> F:
         setattr(view, _ATTRIBUTE, recorded)
-        for model in (body, query, *(a.model for a in recorded.answers.values())):
+        for model in (body, *(a.model for a in recorded.answers.values())):
             if model is not None and model not in _SCHEMAS:
                 _SCHEMAS.append(model)
         return view

@@ -199,7 +199,7 @@ def initial_status(
         return CommentStatus.APPROVED
     if reader is None:
         first_time = mode is ModerationMode.FIRST_TIME and email is not None
-        if first_time and confirmed_guest_was_approved(db, email=email):
+        if first_time and confirmed_guest_was_approved(db, email=str(email)):
             return CommentStatus.APPROVED
         return CommentStatus.PENDING
     config = current_app.config
