@@ -274,7 +274,10 @@ def build(app: Flask) -> dict[str, Any]:
         title="engagement",
         version="1",
         openapi_version="3.1.0",
-        info={"description": "Counters, comments and moderation for the magazine's articles."},
+        info={
+            "description": "Counters, comments and moderation for the magazine's articles. Text"
+            " never holds the NUL character: a parameter or body with one is answered 400."
+        },
     )
     spec.components.security_scheme(
         "bearer",

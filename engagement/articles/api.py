@@ -82,7 +82,7 @@ class CountersQuery(BaseModel):
     keys: str = Field(
         description=f"Comma-separated article keys, at most {MAX_BATCH}. Unknown keys read as"
         " zeros.",
-        min_length=1,
+        pattern=rf"^,*{KEY_PATTERN.pattern}(?:,+{KEY_PATTERN.pattern}){{0,{MAX_BATCH - 1}}},*$",
     )
 
 
