@@ -65,7 +65,7 @@ RULES = [
     ("comments", domain("moderation")),
     ("pageviews", domain("comments")),
     ("abuse", domain("moderation")),
-    ("models.py", (*domain(*DOMAINS), "flask.request")),
+    ("models", (*domain(*DOMAINS), "flask.request")),
     ("db.py", (*domain(*DOMAINS), "flask.request")),
 ]
 
