@@ -37,6 +37,9 @@ VENV_BIN = Path(sys.executable).parent
 NICE = {"value": 0}
 # Settings given on the command line (``--counters-cache``); the service's defaults otherwise.
 SERVICE_SETTINGS: dict[str, str] = {}
+# The checkout whose service is measured (``--code``): this one unless told, so that an earlier
+# revision's figures can be taken with the same script, venv and machine, right before or after.
+CODE = {"root": ROOT}
 
 
 def _niced() -> None:
@@ -302,6 +305,8 @@ def service_env(db: str, out: Path) -> dict[str, str]:
         "ENGAGEMENT_TRUSTED_PROXIES": "1",
         # Benchmarks measure the service, not the limiter that would refuse one client's load.
         "ENGAGEMENT_RATELIMIT_ENABLED": "false",
+        # The measured checkout's package comes first (``--code``), before the installed one.
+        "PYTHONPATH": str(CODE["root"]),
         **SERVICE_SETTINGS,
     }
 
@@ -313,7 +318,7 @@ def create_token(env: dict[str, str]) -> str:
         capture_output=True,
         text=True,
         check=True,
-        cwd=ROOT,
+        cwd=CODE["root"],
     )
     return result.stdout.strip().rsplit(" ", 1)[-1]
 
@@ -411,7 +416,7 @@ def counters(bench: Bench, hello: Server, dbs: list[str], rounds: int, agents: b
             name=f"engagement-{db}",
             app="wsgi:app",
             port=APP_PORT,
-            chdir=ROOT,
+            chdir=CODE["root"],
             log=bench.out / "logs" / f"engagement-{db}.log",
             env=service_env(db, bench.out),
         )
@@ -614,7 +619,7 @@ def comments(bench: Bench, hello: Server, dbs: list[str], rounds: int) -> None:
                 name=f"engagement-{db}",
                 app="wsgi:app",
                 port=APP_PORT,
-                chdir=ROOT,
+                chdir=CODE["root"],
                 log=bench.out / "logs" / f"engagement-comments-{db}.log",
                 env=service_env(db, bench.out),
             )
@@ -767,8 +772,15 @@ def main() -> None:
         help="the service's ENGAGEMENT_COUNTERS_CACHE_SECONDS (0: every batch reads the "
         "database); default: the service's default",
     )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="measure the service of another checkout (a git worktree of an earlier revision)",
+    )
     args = parser.parse_args()
     NICE["value"] = args.nice
+    if args.code is not None:
+        CODE["root"] = args.code.resolve()
     if args.counters_cache is not None:
         SERVICE_SETTINGS["ENGAGEMENT_COUNTERS_CACHE_SECONDS"] = str(args.counters_cache)
     if shutil.which("wrk") is None:
