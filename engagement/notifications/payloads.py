@@ -11,16 +11,16 @@ from pydantic import BaseModel, Field
 from engagement import openapi
 from engagement.notifications import events
 
-EventType = Literal[
+CommentEventType = Literal[
     "comment.created",
     "comment.approved",
     "comment.rejected",
     "comment.deleted",
     "comment.edited",
     "comment.reported",
-    "article.closed",
-    "article.opened",
 ]
+ArticleEventType = Literal["article.closed", "article.opened"]
+EventType = Literal[CommentEventType, ArticleEventType]
 assert set(EventType.__args__) == set(events.EVENTS)  # type: ignore[attr-defined]
 
 
@@ -58,14 +58,7 @@ class ArticleEventData(BaseModel):
 class CommentEvent(BaseModel):
     """The body of every `comment.*` webhook. No email, address or visitor hash, ever."""
 
-    type: Literal[
-        "comment.created",
-        "comment.approved",
-        "comment.rejected",
-        "comment.deleted",
-        "comment.edited",
-        "comment.reported",
-    ]
+    type: CommentEventType
     timestamp: datetime = Field(description="When it happened (not when it was sent).")
     data: CommentEventData
 
@@ -74,7 +67,7 @@ class CommentEvent(BaseModel):
 class ArticleEvent(BaseModel):
     """The body of the `article.closed` and `article.opened` webhooks."""
 
-    type: Literal["article.closed", "article.opened"]
+    type: ArticleEventType
     timestamp: datetime
     data: ArticleEventData
 
