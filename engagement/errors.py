@@ -57,6 +57,7 @@ REFUSAL_STATUS: dict[type[refusals.Refusal], int] = {
     refusals.NotFound: 404,
     refusals.Conflict: 409,
     refusals.TooLarge: 413,
+    refusals.Unavailable: 503,
 }
 
 invalid = refusals.invalid

@@ -7,14 +7,16 @@ import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as WaitExpired
 from dataclasses import dataclass
+from typing import Literal
 
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from engagement import db as database
-from engagement import ratelimit
+from engagement import openapi, ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,33 @@ bp = Blueprint("health", __name__)
 # /readyz answers within 2 s whatever the database does: it waits this long for the check.
 READY_WAIT_SECONDS = 1.5
 EXTENSION = "engagement.readiness"
+
+
+class AliveOut(BaseModel):
+    """Alive."""
+
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    """Ready."""
+
+    status: Literal["ready"]
+
+
+class UnreadyReason(BaseModel):
+    """Why the process is not ready, in the one error shape."""
+
+    code: Literal["database_unavailable", "schema_not_current"]
+    message: str = Field(description="For operators: what to do about it.")
+    field: None
+
+
+class NotReadyOut(BaseModel):
+    """Not ready: no traffic for now (`Retry-After: 5`)."""
+
+    status: Literal["unavailable"]
+    error: UnreadyReason
 
 
 @dataclass(frozen=True)
@@ -90,27 +119,20 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/healthz")
 @ratelimit.exempt
+@openapi.operation({200: AliveOut})
 def healthz() -> ResponseReturnValue:
-    """The process is alive.
-    ---
-    get:
-      summary: Liveness
-      responses:
-        200: {description: "Alive: {\\"status\\": \\"ok\\"}"}
-    """
+    """Liveness."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
 @ratelimit.exempt
+@openapi.operation({200: ReadyOut, 503: NotReadyOut})
 def readyz() -> ResponseReturnValue:
-    """The process can serve: its database answers and its schema is current.
-    ---
-    get:
-      summary: Readiness (the database answers, the schema is at this version's revision)
-      responses:
-        200: {description: "Ready."}
-        503: {$ref: "#/components/responses/Error"}
+    """Readiness (the database answers, the schema is at this version's revision).
+
+    Answers within 2 seconds whatever the database does: a check that takes longer is a 503
+    `database_unavailable`.
     """
     unready = current_app.extensions[EXTENSION].probe()
     if unready is not None:

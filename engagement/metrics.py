@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from engagement import config as settings
 from engagement import db as database
-from engagement import logs, ratelimit, tokens
+from engagement import logs, openapi, ratelimit, tokens
 from engagement.instruments import RATE_LIMITED, REQUESTS
 from engagement.models import Article, Comment, CommentStatus, Report, TokenScope
 from engagement.moderation.service import queue_sizes
@@ -146,20 +146,24 @@ def _count_request(response: Response) -> Response:
 
 @bp.get("/metrics")
 @ratelimit.exempt
+@openapi.operation(
+    {
+        200: openapi.Answer(
+            media="text/plain",
+            schema={"type": "string"},
+            description="The Prometheus text format (text/plain; version=0.0.4).",
+        )
+    },
+    scope="metrics",
+    refusals=(404,),
+)
 def metrics() -> Response:
-    """Latency, counts and totals for monitoring (a token with the scope ``metrics``).
-    ---
-    get:
-      summary: Prometheus metrics
-      description: Request latency and counts per route and status, 429s per limit, database
-        pools, answer caches, moderation queues, and totals read from the database. Needs an
-        API token with the scope `metrics`, unless ENGAGEMENT_METRICS_LISTEN serves it on an
-        address of its own (then this route answers 404).
-      security: [{bearer: []}]
-      responses:
-        200: {description: "text/plain; version=0.0.4"}
-        401: {description: No token, or an unknown or revoked one}
-        403: {description: The token lacks the scope metrics}
+    """Prometheus metrics.
+
+    Request latency and counts per route and status, 429s per limit, database pools, answer
+    caches, moderation queues, and totals read from the database. Needs an API token with the
+    scope `metrics`, unless ENGAGEMENT_METRICS_LISTEN serves it on an address of its own,
+    without a token (then this route answers 404).
     """
     if current_app.config["METRICS_LISTEN"]:
         abort(404)

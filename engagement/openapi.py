@@ -233,7 +233,8 @@ def _describe(
     if limited:
         refused.add(429)
     for status in sorted(refused):
-        responses[str(status)] = _ERROR
+        # An answer the route declares for a shared status (a 503 with a body of its own) stays.
+        responses.setdefault(str(status), _ERROR)
 
     described_op: dict[str, Any] = {"summary": summary, "responses": responses}
     if description:

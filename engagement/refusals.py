@@ -42,6 +42,10 @@ class TooLarge(Refusal):
     """The input is bigger than the service accepts."""
 
 
+class Unavailable(Refusal):
+    """Something the verb depends on (the magazine's sign-in keys...) does not answer now."""
+
+
 def invalid(field: str, message: str, code: str = "invalid") -> Invalid:
     """A malformed value of ``field``."""
     return Invalid(code, message, field)

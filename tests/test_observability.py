@@ -214,6 +214,14 @@ def test_metrics_need_a_token_with_the_metrics_scope(app: Flask, client: FlaskCl
     assert refused.json["error"]["code"] == "insufficient_scope"
 
 
+def test_metrics_are_documented_as_text_for_the_metrics_scope(client: FlaskClient) -> None:
+    described = client.get("/api/openapi.json").json["paths"]["/metrics"]["get"]
+    assert described["x-scope"] == "metrics"
+    assert set(described["responses"]["200"]["content"]) == {"text/plain"}
+    # 404 while ENGAGEMENT_METRICS_LISTEN serves them on an address of their own.
+    assert {"401", "403", "404"} <= set(described["responses"])
+
+
 def test_metrics_show_the_database_totals_and_queues(app: Flask, client: FlaskClient) -> None:
     builders.article(app)
     client.post("/api/v1/articles/the-story/views", headers=READER)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engagement import db as database
+from engagement.health import AliveOut, NotReadyOut, ReadyOut
 from tests.conftest import TEST_SECRET, make_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +73,20 @@ def test_readyz_is_ready_once_the_schema_is_upgraded(unmigrated_url: str, tmp_pa
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.json == {"status": "ready"}
+
+
+def test_the_health_answers_have_their_documented_shapes(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    client = make_app(unmigrated_url, tmp_path).test_client()
+    AliveOut.model_validate(client.get("/healthz").json)
+    NotReadyOut.model_validate(client.get("/readyz").json)
+    database.upgrade(unmigrated_url)
+    ReadyOut.model_validate(client.get("/readyz").json)
+    described = client.get("/api/openapi.json").json["paths"]["/readyz"]["get"]["responses"]
+    assert described["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/NotReadyOut"
+    }
 
 
 def test_start_up_logs_a_schema_behind_the_migrations(tmp_path: Path) -> None:

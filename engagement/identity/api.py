@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from engagement import db as database
 from engagement import openapi
-from engagement.errors import ApiError
 from engagement.http import json_body, validated
-from engagement.identity import readers, sessions, signin
+from engagement.identity import readers, sessions, signin, web
 from engagement.models import utcnow
+from engagement.refusals import SignInRequired
 
 bp = Blueprint("identity", __name__, url_prefix="/api/v1/sso")
 
@@ -42,6 +42,8 @@ class ReaderOut(BaseModel):
 
 @openapi.schema
 class ReaderSessionOut(BaseModel):
+    """A reader session, and the reader it is for."""
+
     session: str = Field(
         description="Send as `Authorization: Bearer <session>` when posting, editing or "
         "deleting as this reader."
@@ -51,49 +53,32 @@ class ReaderSessionOut(BaseModel):
 
 
 @bp.post("/session")
+@openapi.operation(
+    {201: openapi.Answer(ReaderSessionOut, "Signed in.")}, body=SignInIn, refusals=(401, 404)
+)
 def open_session() -> ResponseReturnValue:
-    """Exchange a sign-in token for a reader session.
-    ---
-    post:
-      summary: Sign a reader in with the magazine's token (SSO)
-      description: >
-        The token is a JWT the magazine's backend signed: HS256 with ENGAGEMENT_SSO_SECRET, or
-        RS256/ES256 with a key of ENGAGEMENT_SSO_JWKS_URL. It must carry `sub`, `iss`, `aud`,
-        `exp`, `iat` and `jti`, and may carry `name`, `email`, `avatar` and `roles`
-        (`staff`, `subscriber`). Each token is accepted once. 401 with the reason otherwise:
-        `token_expired`, `token_bad_signature`, `token_wrong_audience`, `token_wrong_issuer`,
-        `token_replayed`, `token_algorithm_refused` (`alg: none` among them),
-        `token_unknown_key`, `token_not_yet_valid`, `token_too_long_lived`,
-        `token_missing_claim`, `token_invalid_claim`, `token_malformed`, `token_invalid`.
-        404 `sign_in_not_configured` when the site accepts no tokens.
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {$ref: "#/components/schemas/SignInIn"}
-      responses:
-        201:
-          description: Signed in.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/ReaderSessionOut"}
-        400: {$ref: "#/components/responses/Error"}
-        401: {$ref: "#/components/responses/Error"}
-        404: {$ref: "#/components/responses/Error"}
-        415: {$ref: "#/components/responses/Error"}
-        503: {$ref: "#/components/responses/Error"}
+    """Sign a reader in with the magazine's token (SSO).
+
+    The token is a JWT the magazine's backend signed: HS256 with ENGAGEMENT_SSO_SECRET, or
+    RS256/ES256 with a key of ENGAGEMENT_SSO_JWKS_URL. It must carry `sub`, `iss`, `aud`,
+    `exp`, `iat` and `jti`, and may carry `name`, `email`, `avatar` and `roles` (`staff`,
+    `subscriber`). Each token is accepted once. 401 with the reason otherwise:
+    `token_expired`, `token_bad_signature`, `token_wrong_audience`, `token_wrong_issuer`,
+    `token_replayed`, `token_algorithm_refused` (`alg: none` among them), `token_unknown_key`,
+    `token_not_yet_valid`, `token_too_long_lived`, `token_missing_claim`,
+    `token_invalid_claim`, `token_malformed`, `token_invalid`. 404 `sign_in_not_configured`
+    when the site accepts no tokens; 503 `sign_in_unavailable` when the magazine's keys
+    (ENGAGEMENT_SSO_JWKS_URL) cannot be read.
     """
     data = validated(SignInIn, json_body())
     db = database.session()
-    sign_in = signin.exchange(db, token=data.token)
+    sign_in = signin.exchange(db, token=data.token, settings=web.sign_in_settings())
     readers.record_sign_in(db, sign_in=sign_in)
     db.commit()
-    session = sessions.from_sign_in(sign_in)
-    expires_at = utcnow() + sessions.lifetime()
     response = jsonify(
-        session=sessions.issue(sign_in),
-        expires_at=expires_at.isoformat(),
-        reader=sessions.describe(session),
+        session=sessions.issue(sign_in, secret_key=web.secret_key()),
+        expires_at=(utcnow() + web.session_lifetime()).isoformat(),
+        reader=sessions.describe(sessions.from_sign_in(sign_in)),
     )
     response.status_code = 201
     response.cache_control.no_store = True
@@ -101,25 +86,16 @@ def open_session() -> ResponseReturnValue:
 
 
 @bp.get("/session")
+@openapi.operation(
+    {200: openapi.Answer(ReaderOut, "The signed-in reader.")},
+    headers={"Authorization": "`Bearer <reader session>`."},
+    refusals=(401,),
+)
 def whoami() -> ResponseReturnValue:
-    """The reader a session names.
-    ---
-    get:
-      summary: Who the reader session belongs to
-      parameters:
-        - {name: Authorization, in: header, required: true, schema: {type: string},
-           description: "`Bearer <reader session>`."}
-      responses:
-        200:
-          description: The signed-in reader.
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/ReaderOut"}
-        401: {$ref: "#/components/responses/Error"}
-    """
-    session = sessions.current()
+    """Who the reader session belongs to."""
+    session = web.current()
     if session is None:
-        raise ApiError(401, "session_missing", "Send a reader session.", "Authorization")
+        raise SignInRequired("session_missing", "Send a reader session.", "Authorization")
     response = jsonify(sessions.describe(session))
     response.cache_control.no_store = True
     return response

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engagement import db as database
-from engagement.errors import ApiError
 from engagement.identity.signin import SignIn
 from engagement.models import Comment, CommentStatus, Moderator, Reader, Trust, utcnow
+from engagement.refusals import Conflict, NotFound
 
 SUBJECT_MAX = 200
 
@@ -38,10 +38,10 @@ def get(db: Session, *, subject: str) -> Reader | None:
 
 
 def require(db: Session, *, subject: str) -> Reader:
-    """The reader with this subject, or a 404."""
+    """The reader with this subject; else ``NotFound``."""
     reader = get(db, subject=subject)
     if reader is None:
-        raise ApiError(404, "reader_not_found", "No signed-in reader with that subject.", "subject")
+        raise NotFound("reader_not_found", "No signed-in reader with that subject.", "subject")
     return reader
 
 
@@ -66,8 +66,8 @@ def record_sign_in(db: Session, *, sign_in: SignIn, now: datetime | None = None)
 
 
 def check_guest_name(db: Session, *, name: str | None) -> None:
-    """Refuse (409 ``name_reserved``) a guest who posts under a signed-in reader's name or a
-    moderator's display name."""
+    """Refuse (``Conflict``, ``name_reserved``) a guest who posts under a signed-in reader's
+    name or a moderator's display name."""
     key = name_key(name)
     if key is None:
         return
@@ -78,8 +78,7 @@ def check_guest_name(db: Session, *, name: str | None) -> None:
             select(Moderator.id).where(func.lower(Moderator.display_name) == key).limit(1)
         )
     if taken is not None:
-        raise ApiError(
-            409,
+        raise Conflict(
             "name_reserved",
             "That name belongs to a signed-in reader: sign in, or choose another name.",
             "author_name",

@@ -4,6 +4,9 @@ A session is a token this service signs with its own secret key (itsdangerous), 
 reader's subject, name, avatar and roles. The widget sends it as ``Authorization: Bearer``
 on the requests that act for the reader (posting, editing and deleting their comments). It
 holds no secret of the reader's; logging out is the widget forgetting it.
+
+The secret key and the sessions' lifetime come from the caller (``web.py`` reads them from the
+app's config).
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from engagement.errors import ApiError
 from engagement.identity.signin import SignIn
 from engagement.keyed import site_hash
+from engagement.refusals import SignInRequired
 
 SALT = "engagement.reader-session"
 # The scheme and the longest header value worth reading: a session is a few hundred bytes.
@@ -44,24 +46,19 @@ class ReaderSession:
         return bool({"subscriber", "staff"} & self.roles)
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=SALT)
 
 
-def lifetime() -> timedelta:
-    """How long a session lasts."""
-    return timedelta(hours=current_app.config["SSO_SESSION_HOURS"])
-
-
-def issue(sign_in: SignIn) -> str:
-    """A session for the reader a sign-in token named."""
+def issue(sign_in: SignIn, *, secret_key: str) -> str:
+    """A session for the reader a sign-in token named, signed with ``secret_key``."""
     payload = {
         "sub": sign_in.subject,
         "name": sign_in.name,
         "avatar": sign_in.avatar,
         "roles": sorted(sign_in.roles),
     }
-    return _serializer().dumps(payload)
+    return _serializer(secret_key).dumps(payload)
 
 
 def reader_id(subject: str) -> str:
@@ -90,25 +87,27 @@ def from_sign_in(sign_in: SignIn) -> ReaderSession:
     )
 
 
-def _refused(code: str, message: str) -> ApiError:
-    return ApiError(401, code, message, "Authorization")
+def _refused(code: str, message: str) -> SignInRequired:
+    return SignInRequired(code, message, "Authorization")
 
 
-def current() -> ReaderSession | None:
-    """The reader the request's ``Authorization: Bearer`` session names; None for a guest.
+def from_header(
+    header: str | None, *, secret_key: str, lifetime: timedelta
+) -> ReaderSession | None:
+    """The reader an ``Authorization: Bearer`` header's session names; None for a guest (no
+    header). Sessions are signed with ``secret_key`` and last ``lifetime``.
 
-    A session that is forged, damaged or expired is a 401, never a silent guest: the widget
-    must learn that its reader has to sign in again.
+    A session that is forged, damaged or expired is refused (a 401), never a silent guest: the
+    widget must learn that its reader has to sign in again.
     """
-    header = request.headers.get("Authorization")
     if header is None or header == "":
         return None
     if len(header) > MAX_HEADER or not header[: len(SCHEME)].lower() == SCHEME:
         raise _refused("session_invalid", "Send the reader session as `Authorization: Bearer`.")
     raw = header[len(SCHEME) :].strip()
-    max_age = int(lifetime().total_seconds())
+    max_age = int(lifetime.total_seconds())
     try:
-        payload = _serializer().loads(raw, max_age=max_age)
+        payload = _serializer(secret_key).loads(raw, max_age=max_age)
     except SignatureExpired:
         raise _refused("session_expired", "The reader session has expired.") from None
     except BadSignature:
@@ -123,3 +122,11 @@ def current() -> ReaderSession | None:
         avatar=payload.get("avatar"),
         roles=frozenset(payload.get("roles") or ()),
     )
+
+
+def current() -> ReaderSession | None:
+    """The reader session the current request carries: ``web.current``, under the name the
+    comment routes call it by."""
+    from engagement.identity import web  # the request side, which imports this module
+
+    return web.current()

@@ -7,25 +7,25 @@ required; ``exp`` and ``iat`` are checked with ``ENGAGEMENT_SSO_LEEWAY_SECONDS``
 and a token may live at most ``ENGAGEMENT_SSO_MAX_TOKEN_SECONDS``. Each token is exchanged
 once (``exchange``): its ``jti`` is kept until it expires, so a replay is refused.
 
-Every refusal is a 401 whose code says why (``token_expired``, ``token_replayed``...).
+Every refusal is ``SignInRequired`` (a 401) whose code says why (``token_expired``,
+``token_replayed``...). The settings come from the caller (``SignInSettings``), never from the
+app's config.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from flask import Flask, current_app
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from engagement import db as database
-from engagement.errors import ApiError
 from engagement.models import UsedSignInToken, utcnow
+from engagement.refusals import NotFound, SignInRequired, Unavailable
 
 HMAC_ALGORITHMS = ["HS256"]
 KEY_ALGORITHMS = ["RS256", "ES256"]
@@ -53,49 +53,55 @@ class SignIn:
     token_id: str
 
 
-def refused(code: str, message: str) -> ApiError:
-    """The 401 a refused sign-in token gets."""
-    return ApiError(401, code, message, "token")
+@dataclass(frozen=True)
+class SignInSettings:
+    """What checking a token needs (``ENGAGEMENT_SSO_*``): the shared secret and the JWKS
+    client (either may be absent), the expected issuer and audience, the clock skew allowed
+    and the longest life a token may have."""
+
+    secret: str
+    keys: jwt.PyJWKClient | None
+    issuer: str
+    audience: str
+    leeway_seconds: int
+    max_token_seconds: int
+
+    @property
+    def configured(self) -> bool:
+        """Whether the site accepts sign-in tokens at all."""
+        return bool(self.secret or self.keys)
 
 
-def is_configured(config: Any) -> bool:
-    """Whether the site accepts sign-in tokens at all."""
-    return bool(config["SSO_SECRET"] or config["SSO_JWKS_URL"])
+def jwks_client(url: str, *, cache_seconds: int, refresh_seconds: int) -> jwt.PyJWKClient:
+    """A JWKS client for ``url``: it caches the key set for ``cache_seconds`` and refetches it
+    for an unknown ``kid``, at most once per ``refresh_seconds``."""
+    return jwt.PyJWKClient(
+        url,
+        cache_jwk_set=True,
+        lifespan=cache_seconds,
+        cooldown_duration=refresh_seconds,
+        timeout=JWKS_TIMEOUT,
+    )
 
 
-_jwks_lock = threading.Lock()
+def refused(code: str, message: str) -> SignInRequired:
+    """The refusal (a 401) a sign-in token gets."""
+    return SignInRequired(code, message, "token")
 
 
-def _jwks_client(app: Flask) -> jwt.PyJWKClient:
-    """The app's JWKS client: it caches the key set and refetches it for an unknown ``kid``."""
-    with _jwks_lock:
-        client = app.extensions.get("engagement.jwks")
-        if client is None:
-            client = jwt.PyJWKClient(
-                app.config["SSO_JWKS_URL"],
-                cache_jwk_set=True,
-                lifespan=app.config["SSO_JWKS_CACHE_SECONDS"],
-                cooldown_duration=app.config["SSO_JWKS_REFRESH_SECONDS"],
-                timeout=JWKS_TIMEOUT,
-            )
-            app.extensions["engagement.jwks"] = client
-        return client  # type: ignore[no-any-return]
-
-
-def _key_for(token: str, header: dict[str, Any]) -> tuple[Any, list[str]]:
+def _key_for(token: str, header: dict[str, Any], settings: SignInSettings) -> tuple[Any, list[str]]:
     """The key that must have signed the token, and the algorithms it may have used."""
-    config = current_app.config
     algorithm = header.get("alg")
-    if algorithm in HMAC_ALGORITHMS and config["SSO_SECRET"]:
-        return config["SSO_SECRET"], HMAC_ALGORITHMS
-    if algorithm in KEY_ALGORITHMS and config["SSO_JWKS_URL"]:
+    if algorithm in HMAC_ALGORITHMS and settings.secret:
+        return settings.secret, HMAC_ALGORITHMS
+    if algorithm in KEY_ALGORITHMS and settings.keys is not None:
         if not isinstance(header.get("kid"), str):
             raise refused("token_unknown_key", "The token names no key (`kid`).")
         try:
-            key = _jwks_client(current_app._get_current_object()).get_signing_key_from_jwt(token)  # type: ignore[attr-defined]
+            key = settings.keys.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError:
-            raise ApiError(
-                503, "sign_in_unavailable", "The magazine's sign-in keys cannot be read now."
+            raise Unavailable(
+                "sign_in_unavailable", "The magazine's sign-in keys cannot be read now."
             ) from None
         except jwt.PyJWKClientError:
             raise refused(
@@ -126,20 +132,19 @@ def _roles(claims: dict[str, Any]) -> frozenset[str]:
     return frozenset(raw) & ROLES
 
 
-def verify(token: str, *, now: datetime | None = None) -> SignIn:
-    """The sign-in a token carries, or a 401 saying what is wrong with it (no replay check)."""
-    config = current_app.config
-    if not is_configured(config):
-        raise ApiError(404, "sign_in_not_configured", "This site does not accept sign-in tokens.")
+def verify(token: str, *, settings: SignInSettings, now: datetime | None = None) -> SignIn:
+    """The sign-in a token carries, or the refusal saying what is wrong with it (no replay
+    check)."""
+    if not settings.configured:
+        raise NotFound("sign_in_not_configured", "This site does not accept sign-in tokens.")
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
         raise refused("token_malformed", "The sign-in token is not a JWT.") from None
-    key, algorithms = _key_for(token, header)
+    key, algorithms = _key_for(token, header, settings)
     moment = now or utcnow()
-    leeway = config["SSO_LEEWAY_SECONDS"]
     try:
-        claims = _decode_at(token, key, algorithms, moment, leeway)
+        claims = _decode_at(token, key, algorithms, moment, settings)
     except jwt.ExpiredSignatureError:
         raise refused("token_expired", "The sign-in token has expired.") from None
     except jwt.InvalidAudienceError:
@@ -156,23 +161,23 @@ def verify(token: str, *, now: datetime | None = None) -> SignIn:
         raise refused("token_invalid_claim", "The token's `sub` or `jti` is not valid.") from None
     except jwt.InvalidTokenError as exc:
         raise refused("token_invalid", f"The sign-in token is not valid: {exc}.") from None
-    return _sign_in(claims, moment, leeway)
+    return _sign_in(claims, moment, settings)
 
 
 def _decode_at(
-    token: str, key: Any, algorithms: list[str], moment: datetime, leeway: int
+    token: str, key: Any, algorithms: list[str], moment: datetime, settings: SignInSettings
 ) -> dict[str, Any]:
     """The token's claims once its signature, issuer and audience are right, and ``exp`` and
     ``iat`` hold at ``moment``."""
-    config = current_app.config
     claims: dict[str, Any] = jwt.decode(
         token,
         key,
         algorithms=algorithms,
-        audience=config["SSO_AUDIENCE"],
-        issuer=config["SSO_ISSUER"],
+        audience=settings.audience,
+        issuer=settings.issuer,
         options={"require": REQUIRED, "verify_exp": False, "verify_iat": False},
     )
+    leeway = settings.leeway_seconds
     stamp = moment.timestamp()
     if not isinstance(claims["exp"], int | float) or claims["exp"] <= stamp - leeway:
         raise jwt.ExpiredSignatureError
@@ -181,17 +186,16 @@ def _decode_at(
     return claims
 
 
-def _sign_in(claims: dict[str, Any], moment: datetime, leeway: int) -> SignIn:
-    config = current_app.config
+def _sign_in(claims: dict[str, Any], moment: datetime, settings: SignInSettings) -> SignIn:
     issued, expires = claims["iat"], claims["exp"]
     if not isinstance(issued, int | float) or not isinstance(expires, int | float):
         raise refused("token_invalid_claim", "The token's `iat` and `exp` must be numbers.")
-    if expires - issued > config["SSO_MAX_TOKEN_SECONDS"]:
+    if expires - issued > settings.max_token_seconds:
         raise refused(
             "token_too_long_lived",
-            f"A sign-in token may live at most {config['SSO_MAX_TOKEN_SECONDS']} seconds.",
+            f"A sign-in token may live at most {settings.max_token_seconds} seconds.",
         )
-    if issued > moment.timestamp() + leeway:
+    if issued > moment.timestamp() + settings.leeway_seconds:
         raise refused("token_not_yet_valid", "The sign-in token is dated in the future.")
     subject = claims["sub"]
     if not isinstance(subject, str) or not 1 <= len(subject) <= SUBJECT_MAX:
@@ -213,11 +217,10 @@ def _sign_in(claims: dict[str, Any], moment: datetime, leeway: int) -> SignIn:
     )
 
 
-def _use_once(db: Session, *, sign_in: SignIn, now: datetime) -> None:
-    """Record the token as exchanged; a 401 ``token_replayed`` if it was already."""
+def _use_once(db: Session, *, sign_in: SignIn, now: datetime, leeway: timedelta) -> None:
+    """Record the token as exchanged; refused (``token_replayed``) if it was already."""
     db.execute(delete(UsedSignInToken).where(UsedSignInToken.expires_at < now))
     insert = database.insert(db)
-    leeway = timedelta(seconds=current_app.config["SSO_LEEWAY_SECONDS"])
     result = db.execute(
         insert(UsedSignInToken)
         .values(token_hash=sign_in.token_id, expires_at=sign_in.expires_at + leeway)
@@ -228,9 +231,12 @@ def _use_once(db: Session, *, sign_in: SignIn, now: datetime) -> None:
         raise refused("token_replayed", "This sign-in token was used already.")
 
 
-def exchange(db: Session, *, token: str, now: datetime | None = None) -> SignIn:
+def exchange(
+    db: Session, *, token: str, settings: SignInSettings, now: datetime | None = None
+) -> SignIn:
     """Check a sign-in token and spend it: it is accepted once."""
     moment = now or utcnow()
-    sign_in = verify(token, now=now)
-    _use_once(db, sign_in=sign_in, now=moment)
+    sign_in = verify(token, settings=settings, now=now)
+    leeway = timedelta(seconds=settings.leeway_seconds)
+    _use_once(db, sign_in=sign_in, now=moment, leeway=leeway)
     return sign_in

@@ -115,3 +115,29 @@ def test_a_jwks_that_does_not_answer_is_a_503(app: Flask, client: FlaskClient) -
     response = exchange(client, key.sign())
     assert response.status_code == 503
     assert response.json["error"]["code"] == "sign_in_unavailable"
+
+
+def test_tokens_and_sessions_are_checked_with_the_settings_given_without_an_app() -> None:
+    from datetime import timedelta
+
+    from engagement.identity import sessions, signin
+    from engagement.refusals import NotFound, SignInRequired
+    from tests.identity.tokens import AUDIENCE, ISSUER, SECRET
+
+    given = signin.SignInSettings(
+        secret=SECRET,
+        keys=None,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        leeway_seconds=30,
+        max_token_seconds=3600,
+    )
+    sign_in = signin.verify(hs256(), settings=given)
+    session = sessions.issue(sign_in, secret_key="k" * 32)
+    header = f"Bearer {session}"
+    found = sessions.from_header(header, secret_key="k" * 32, lifetime=timedelta(hours=1))
+    assert found is not None and found.subject == "reader-42"
+    with pytest.raises(SignInRequired):
+        sessions.from_header(header, secret_key="another" * 8, lifetime=timedelta(hours=1))
+    with pytest.raises(NotFound):
+        signin.verify(hs256(), settings=signin.SignInSettings("", None, ISSUER, AUDIENCE, 30, 60))

@@ -1,0 +1,1 @@
+"""The operators' commands, by what they act on; ``engagement/cli.py`` gathers them."""
