@@ -119,7 +119,7 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/healthz")
 @ratelimit.exempt
-@openapi.operation({200: AliveOut})
+@openapi.operation({200: AliveOut}, database=False)
 def healthz() -> ResponseReturnValue:
     """Liveness."""
     return jsonify(status="ok")

@@ -63,6 +63,7 @@ class Operation:
     scope: str | None = None
     path: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     tag: str | None = None
+    database: bool = True
 
 
 def schema(model: M) -> M:
@@ -95,13 +96,15 @@ def operation(
     scope: str | None = None,
     path: Mapping[str, dict[str, Any]] | None = None,
     tag: str | None = None,
+    database: bool = True,
 ) -> Callable[[F], F]:
     """Document the decorated view from its types.
 
     ``answers`` maps each success status to its body's class, an ``Answer``, or a description
     alone (a 304); ``refusals`` are the statuses beyond those every route of its kind shares;
     ``scope`` is the API token's scope the route needs; ``headers`` the request headers it reads,
-    with what they mean; ``path`` narrows a path parameter's schema for this route only.
+    with what they mean; ``path`` narrows a path parameter's schema for this route only;
+    ``database=False`` for a route that never touches the database (no 503 for it).
     """
     recorded = Operation(
         answers={status: _answer(status, given) for status, given in answers.items()},
@@ -113,6 +116,7 @@ def operation(
         scope=scope,
         path=dict(path or {}),
         tag=tag,
+        database=database,
     )
 
     def record(view: F) -> F:
@@ -221,7 +225,7 @@ def _describe(
         if content is not None:
             described_answer["content"] = content
         responses[str(status)] = described_answer
-    refused = set(op.refusals) | {503}
+    refused = set(op.refusals) | ({503} if op.database else set())
     if parameters or op.body is not None:
         refused.add(400)
     if rule_parameters:
