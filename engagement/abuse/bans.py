@@ -79,8 +79,8 @@ def _network(raw: str) -> str:
 
 
 def days_from_text(raw: str) -> int | None:
-    """A ban's length in days as typed in a form, None when empty (for good); else a 400
-    naming ``days``."""
+    """A ban's length in days as typed in a form, None when empty (for good); else an
+    ``Invalid`` refusal naming ``days``."""
     text = raw.strip()
     if not text:
         return None
