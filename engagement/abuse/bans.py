@@ -11,14 +11,15 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engagement.errors import ApiError, invalid
 from engagement.models import Ban, BanKind, Comment, utcnow
-from engagement.parsing import column_length, comparable_name
+from engagement.parsing import column_length, comparable_name, whole_number
 from engagement.refusals import Refusal
 
 VALUE_MAX = column_length(Ban.value)
@@ -26,6 +27,10 @@ NAME_MAX = column_length(Comment.author_name)
 
 # A ban lasts at most this many days, or for good.
 MAX_DAYS = 36500
+DAYS_RULE = f"A ban lasts 1 to {MAX_DAYS} days, or leave it empty for good."
+# A ban's length in a JSON body (``days: bans.Days | None``, null: for good); ``days_from_text``
+# is the same rule for a form.
+Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 # Broader networks are refused: a typo like 0.0.0.0/0 would ban every reader.
 MIN_PREFIX = {4: 8, 6: 32}
 _VISITOR = re.compile(r"[0-9a-f]{32,64}")
@@ -71,6 +76,18 @@ def _network(raw: str) -> str:
             f"/{MIN_PREFIX[network.version]} wide.",
         )
     return str(network)
+
+
+def days_from_text(raw: str) -> int | None:
+    """A ban's length in days as typed in a form, None when empty (for good); else an
+    ``Invalid`` refusal naming ``days``."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return whole_number(text, field="days", maximum=MAX_DAYS)
+    except Refusal:
+        raise invalid("days", DAYS_RULE) from None
 
 
 def is_active(ban: Ban, *, now: datetime | None = None) -> bool:

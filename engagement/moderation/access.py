@@ -70,7 +70,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not app.config["DEBUG"],
         PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["MODERATION_SESSION_HOURS"]),
-        # Only the moderation pages check CSRF (see pages.py); tokens live as long as the session.
+        # Only the moderation pages check CSRF (pages/guard.py); tokens last as long as the session.
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
     )

@@ -8,8 +8,11 @@ signed token in the path is the whole authority.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement.notifications import subscriptions, texts
@@ -42,50 +45,45 @@ def _invalid(kind: str) -> Response:
     return _page(language, title=title, message=texts.t(language, "page.invalid"), status=404)
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
-def confirm(token: str) -> ResponseReturnValue:
-    """Ask, then (on the button's post) confirm an address for reply notifications."""
-    holder = subscriptions.read_confirm_token(token)
+def _confirm(db: Session, holder: subscriptions.LinkHolder) -> bool:
+    return subscriptions.confirm(db, holder=holder)
+
+
+def _unsubscribe(db: Session, holder: subscriptions.LinkHolder) -> bool:
+    subscriptions.unsubscribe(db, holder=holder)
+    return True  # an address that never subscribed is as unsubscribed as can be
+
+
+def _ask_then_do(
+    kind: str,
+    holder: subscriptions.LinkHolder | None,
+    do: Callable[[Session, subscriptions.LinkHolder], bool],
+) -> Response:
+    """A mail link's page: GET asks with a button; its post does ``kind`` (False: the link no
+    longer applies) and says it is done, in the language of the mail."""
     if holder is None:
-        return _invalid("confirm")
+        return _invalid(kind)
     language = texts.language_for(holder.language)
 
     def t(key: str) -> str:
-        return texts.t(language, key, email=holder.email)
+        return texts.t(language, f"page.{kind}.{key}", email=holder.email)
 
     if request.method == "GET":
-        return _page(
-            language,
-            title=t("page.confirm.title"),
-            message=t("page.confirm.ask"),
-            button=t("page.confirm.button"),
-        )
+        return _page(language, title=t("title"), message=t("ask"), button=t("button"))
     db = database.session()
-    if not subscriptions.confirm(db, holder=holder):
-        return _invalid("confirm")
+    if not do(db, holder):
+        return _invalid(kind)
     db.commit()
-    return _page(language, title=t("page.confirm.title"), message=t("page.confirm.done"))
+    return _page(language, title=t("title"), message=t("done"))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> ResponseReturnValue:
+    """Ask, then (on the button's post) confirm an address for reply notifications."""
+    return _ask_then_do("confirm", subscriptions.read_confirm_token(token), _confirm)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str) -> ResponseReturnValue:
     """Ask, then (on the button's post or a mail client's one-click post) stop the mails."""
-    holder = subscriptions.read_unsubscribe_token(token)
-    if holder is None:
-        return _invalid("unsubscribe")
-    language = texts.language_for(holder.language)
-
-    def t(key: str) -> str:
-        return texts.t(language, key, email=holder.email)
-
-    if request.method == "GET":
-        return _page(
-            language,
-            title=t("page.unsubscribe.title"),
-            message=t("page.unsubscribe.ask"),
-            button=t("page.unsubscribe.button"),
-        )
-    db = database.session()
-    subscriptions.unsubscribe(db, holder=holder)
-    db.commit()
-    return _page(language, title=t("page.unsubscribe.title"), message=t("page.unsubscribe.done"))
+    return _ask_then_do("unsubscribe", subscriptions.read_unsubscribe_token(token), _unsubscribe)

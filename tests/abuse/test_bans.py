@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
@@ -139,3 +140,28 @@ def test_an_expiry_in_the_past_is_refused(db: Session) -> None:
     with pytest.raises(Refusal) as refused:
         bans.ban(db, kind=BanKind.NAME, value="x", expires_at=utcnow() - timedelta(minutes=1))
     assert refused.value.field == "expires_at"
+
+
+def _form_days(days: int) -> int | None:
+    try:
+        return bans.days_from_text(str(days))
+    except Refusal as refusal:
+        assert refusal.message == bans.DAYS_RULE
+        return None
+
+
+def _json_days(days: int) -> int | None:
+    try:
+        return TypeAdapter(bans.Days).validate_python(days)
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize("days", [-3, 0, 1, 7, bans.MAX_DAYS, bans.MAX_DAYS + 1, 2**63])
+def test_a_form_and_a_json_body_accept_the_same_ban_lengths(days: int) -> None:
+    expected = days if 1 <= days <= bans.MAX_DAYS else None
+    assert _form_days(days) == _json_days(days) == expected
+
+
+def test_an_empty_ban_length_in_a_form_is_for_good() -> None:
+    assert bans.days_from_text("  ") is None
