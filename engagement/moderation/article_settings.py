@@ -30,6 +30,46 @@ def article_state(article: Article) -> dict[str, Any]:
     }
 
 
+# Each setting: the article's column that stores it.
+_COLUMNS = {"moderation": "moderation", "commenting": "commenting", "open": "comments_open"}
+
+
+def _action(name: str, value: object) -> str:
+    """The audit log's name for setting ``name`` to ``value``."""
+    if name == "open":
+        return "article.open" if value else "article.close"
+    return f"article.{name}"
+
+
+def change_article(
+    db: Session,
+    *,
+    actor: Actor,
+    article: Article,
+    changes: ArticleChanges,
+    reason: str | None = None,
+) -> Article:
+    """Apply the given settings in the order given, each logged on its own; a setting that is
+    already so is neither changed nor logged."""
+    for name, value in changes.items():
+        column = _COLUMNS[name]
+        if getattr(article, column) == value:
+            continue
+        before = article_state(article)
+        change: dict[str, Any] = {column: value}
+        articles.put(db, key=article.key, **change)
+        record(
+            db,
+            actor=actor,
+            action=_action(name, value),
+            article_id=article.id,
+            reason=reason,
+            before=before,
+            after=article_state(article),
+        )
+    return article
+
+
 def set_article_mode(
     db: Session,
     *,
@@ -39,14 +79,8 @@ def set_article_mode(
     reason: str | None = None,
 ) -> Article:
     """Override the article's moderation mode (None: back to the site default)."""
-    return _change_article(
-        db,
-        actor=actor,
-        article=article,
-        action="article.moderation",
-        reason=reason,
-        moderation=mode,
-    )
+    changes = ArticleChanges(moderation=mode)
+    return change_article(db, actor=actor, article=article, changes=changes, reason=reason)
 
 
 def set_article_commenting(
@@ -58,67 +92,16 @@ def set_article_commenting(
     reason: str | None = None,
 ) -> Article:
     """Say who may comment on the article (None: back to the site default)."""
-    return _change_article(
-        db,
-        actor=actor,
-        article=article,
-        action="article.commenting",
-        reason=reason,
-        commenting=commenting,
-    )
+    changes = ArticleChanges(commenting=commenting)
+    return change_article(db, actor=actor, article=article, changes=changes, reason=reason)
 
 
 def set_article_open(
     db: Session, *, actor: Actor, article: Article, open: bool, reason: str | None = None
 ) -> Article:
     """Open or close the article's thread to new comments."""
-    action = "article.open" if open else "article.close"
-    return _change_article(
-        db, actor=actor, article=article, action=action, reason=reason, comments_open=open
-    )
-
-
-def change_article(
-    db: Session,
-    *,
-    actor: Actor,
-    article: Article,
-    changes: ArticleChanges,
-    reason: str | None = None,
-) -> Article:
-    """Apply the given settings in turn (mode, who may comment, open), each logged on its own."""
-    if "moderation" in changes:
-        set_article_mode(
-            db, actor=actor, article=article, mode=changes["moderation"], reason=reason
-        )
-    if "commenting" in changes:
-        set_article_commenting(
-            db, actor=actor, article=article, commenting=changes["commenting"], reason=reason
-        )
-    if "open" in changes:
-        set_article_open(db, actor=actor, article=article, open=changes["open"], reason=reason)
-    return article
-
-
-def _change_article(
-    db: Session, *, actor: Actor, article: Article, action: str, reason: str | None, **changes: Any
-) -> Article:
-    """Apply ``changes`` to the article and log them; what it already is changes nothing and
-    writes no log entry."""
-    if all(getattr(article, name) == value for name, value in changes.items()):
-        return article
-    before = article_state(article)
-    articles.put(db, key=article.key, **changes)
-    record(
-        db,
-        actor=actor,
-        action=action,
-        article_id=article.id,
-        reason=reason,
-        before=before,
-        after=article_state(article),
-    )
-    return article
+    changes = ArticleChanges(open=open)
+    return change_article(db, actor=actor, article=article, changes=changes, reason=reason)
 
 
 def find_articles(db: Session, *, search: str = "", limit: int = 50) -> list[Article]:
