@@ -32,7 +32,7 @@ from engagement import db as database
 from engagement import logs, openapi, ratelimit, tokens
 from engagement.instruments import RATE_LIMITED, REQUESTS
 from engagement.models import Article, Comment, CommentStatus, Report, TokenScope
-from engagement.moderation.service import queue_sizes
+from engagement.moderation.queues import queue_sizes
 
 log = logging.getLogger(__name__)
 bp = Blueprint("metrics", __name__)

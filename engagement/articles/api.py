@@ -25,8 +25,7 @@ from engagement.http import (
 )
 from engagement.models import Article as ArticleRow
 from engagement.models import Commenting, ModerationMode, TokenScope
-from engagement.moderation import service as moderation
-from engagement.moderation import stats
+from engagement.moderation import article_settings, stats
 from engagement.moderation.audit import Actor
 from engagement.parsing import fits, url_fits
 from engagement.tokens import token_required
@@ -224,11 +223,11 @@ def put(key: str) -> ResponseReturnValue:
     # log make those changes, with the token as the actor.
     actor = Actor.token(g.api_token)
     if data.open is not None:
-        moderation.set_article_open(db, actor=actor, article=article, open=data.open)
+        article_settings.set_article_open(db, actor=actor, article=article, open=data.open)
     if "moderation" in fields:
-        moderation.set_article_mode(db, actor=actor, article=article, mode=data.moderation)
+        article_settings.set_article_mode(db, actor=actor, article=article, mode=data.moderation)
     if "commenting" in fields:
-        moderation.set_article_commenting(
+        article_settings.set_article_commenting(
             db, actor=actor, article=article, commenting=data.commenting
         )
     db.commit()

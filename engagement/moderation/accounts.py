@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engagement.errors import ApiError, invalid
 from engagement.models import Moderator, Role, utcnow
 from engagement.moderation.audit import Actor, record
+from engagement.refusals import Conflict, invalid
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")
 MIN_PASSWORD = 10
@@ -78,7 +78,7 @@ def create(
     _check_username(username)
     _check_password(password)
     if by_username(db, username=username) is not None:
-        raise ApiError(409, "username_taken", f"The username {username!r} is taken.", "username")
+        raise Conflict("username_taken", f"The username {username!r} is taken.", "username")
     moderator = Moderator(
         username=username, password_hash=generate_password_hash(password), role=role
     )
@@ -110,8 +110,7 @@ def _keep_an_admin(db: Session, *, moderator: Moderator) -> None:
         .with_for_update()
     ).all()
     if set(admins) <= {moderator.id}:
-        raise ApiError(
-            409,
+        raise Conflict(
             "last_admin",
             f"{moderator.username} is the last active admin: make another account admin first.",
         )

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from engagement.models import ApiToken, Article, ModerationAction, Moderator
 
 PAGE_SIZE = 50
+# Why a moderator acted: stored as text of any length, bounded here for the log's sake.
+MAX_REASON = 1000
 Row = TypeVarTuple("Row")
 
 

@@ -28,10 +28,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engagement import db as database
 from engagement.abuse.spam import WEIGHTS
-from engagement.errors import invalid
 from engagement.http import KEY_PATTERN
 from engagement.models import Article, Comment, CommentStatus
-from engagement.moderation.service import QueueItem, items_for
+from engagement.moderation.items import QueueItem, items_for
+from engagement.refusals import invalid
 
 MAX_TEXT = 200
 MAX_WORDS = 12

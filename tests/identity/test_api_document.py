@@ -46,7 +46,7 @@ def test_every_api_route_is_documented(app: Flask, client: FlaskClient) -> None:
 def test_real_answers_match_the_documented_shapes(app: Flask, client: FlaskClient) -> None:
     # Imported here, after the app: the order models are declared in is the document's order.
     from engagement.identity.api import ReaderOut, ReaderSessionOut
-    from engagement.moderation.api import ReaderHistoryOut
+    from engagement.moderation.api.readers import ReaderHistoryOut
 
     builders.article(app)
     answer = exchange(client, hs256())

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engagement import db as database
 from engagement.abuse import bans
 from engagement.models import BanKind, ModerationAction, Report, TokenScope
-from engagement.moderation import service as moderation
+from engagement.moderation import actions, items
 from engagement.moderation.audit import Actor
 from tests import builders
 from tests.portability.sources import run
@@ -113,15 +113,14 @@ def test_erase_wipes_the_text_quoted_in_the_audit_log(app: Flask, tmp_path: Path
     ids = a_discussion(app)
     with app.app_context():
         db = database.session()
-        comment = moderation.get_comment(db, comment_id=ids["ada"])
-        assert comment is not None
-        moderation.act(
+        actions.act(
             db,
             actor=Actor.command_line(),
-            comment=comment,
-            action=moderation.Action.EDIT,
+            comment=items.require_comment(db, comment_id=ids["ada"]),
+            action=actions.Action.EDIT,
             reason="typo",
             text="Ada's corrected view",
+            max_length=app.config["COMMENT_MAX_LENGTH"],
         )
         db.commit()
     run(app, tmp_path, "commenter", "erase", ADA, "--yes")
