@@ -528,7 +528,8 @@ def article(key: str) -> ResponseReturnValue:
             db, actor=_actor(), article=found, open=data.open, reason=data.reason
         )
     db.commit()
-    return jsonify(service.articles.as_json(found))
+    settings = service.articles.Settings.from_config(current_app.config)
+    return jsonify(service.articles.as_json(found, settings=settings))
 
 
 @bp.get("/audit")

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
 from engagement.articles import service as articles
-from engagement.comments import inputs
+from engagement.comments import inputs, posting
+from engagement.comments import reports as comment_reports
 from engagement.comments import service as comments
 from engagement.errors import ApiError, invalid
 from engagement.identity import readers
@@ -83,7 +84,7 @@ class QueuePage:
 
 def _open_reports() -> Any:
     return (
-        select(Report.comment_id, comments.reporters().label("reports"))
+        select(Report.comment_id, comment_reports.reporters().label("reports"))
         .where(Report.resolved_at.is_(None))
         .group_by(Report.comment_id)
         .subquery()
@@ -690,7 +691,14 @@ def staff_name(moderator: Moderator) -> str:
 
 def staff_reply(db: Session, *, actor: Actor, parent: Comment, text: str, name: str) -> Comment:
     """Answer a comment as the newsroom: visible at once, with the staff badge, logged."""
-    reply = comments.staff_reply(db, parent=parent, text=text, name=name, author=actor.name)
+    reply = posting.staff_reply(
+        db,
+        parent=parent,
+        text=text,
+        name=name,
+        author=actor.name,
+        close_after_days=current_app.config["CLOSE_AFTER_DAYS"],
+    )
     record(
         db,
         actor=actor,
