@@ -273,6 +273,11 @@ def create(key: str) -> ResponseReturnValue:
     return _created(created, settings)
 
 
+def _claim() -> authors.Claim:
+    """What this request offers as proof that it comes from the comment's author."""
+    return authors.Claim(token=request.headers.get("X-Edit-Token"), reader=sessions.current())
+
+
 @bp.patch(f"/comments/{COMMENT_ID}")
 @openapi.operation(
     {200: CommentEdited}, body=inputs.CommentEditIn, headers=AUTHOR_HEADERS, refusals=(401, 403)
@@ -290,11 +295,10 @@ def edit(comment_id: str) -> ResponseReturnValue:
     authors.edit_by_author(
         db,
         comment=comment,
-        token=request.headers.get("X-Edit-Token"),
+        claim=_claim(),
         text=text,
         settings=Settings.from_app(current_app),
         address=ratelimit.client_address(),
-        reader=sessions.current(),
     )
     db.commit()
     return _authored(comment)
@@ -309,13 +313,8 @@ def delete(comment_id: str) -> ResponseReturnValue:
     """
     db = database.session()
     comment = service.require(db, comment_id=_comment_id(comment_id))
-    authors.delete_by_author(
-        db,
-        comment=comment,
-        token=request.headers.get("X-Edit-Token"),
-        edit_window=Settings.from_app(current_app).edit_window,
-        reader=sessions.current(),
-    )
+    window = Settings.from_app(current_app).edit_window
+    authors.delete_by_author(db, comment=comment, claim=_claim(), edit_window=window)
     db.commit()
     return Response(status=204)
 

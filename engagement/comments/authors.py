@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,14 @@ from engagement.models import Article, Comment, CommentStatus, ModerationMode, u
 from engagement.refusals import NotAllowed
 
 EDIT_TOKEN_BYTES = 32  # 256 random bits
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a request offers as proof that it comes from a comment's author."""
+
+    token: str | None = None  # the edit secret the post answered (``X-Edit-Token``)
+    reader: ReaderSession | None = None  # the signed-in reader's session, on any device
 
 
 def new_edit_token() -> tuple[str, str]:
@@ -42,19 +51,14 @@ def is_own(comment: Comment, reader: ReaderSession | None) -> bool:
 
 
 def check_author(
-    comment: Comment,
-    *,
-    token: str | None,
-    edit_window: timedelta,
-    reader: ReaderSession | None = None,
-    now: datetime | None = None,
+    comment: Comment, *, claim: Claim, edit_window: timedelta, now: datetime | None = None
 ) -> None:
-    """Refuse unless the request comes from the comment's author (its edit secret, or the
-    signed-in reader who wrote it, on any device) and the ``edit_window`` is still open."""
+    """Refuse unless the ``claim`` proves the comment's author (its edit secret, or the
+    signed-in reader who wrote it) and the ``edit_window`` is still open."""
     if comment.deleted_at is not None:
         raise service.not_found(comment.id)
-    stored = comment.edit_token_hash
-    if is_own(comment, reader):
+    stored, token = comment.edit_token_hash, claim.token
+    if is_own(comment, claim.reader):
         pass
     elif not token or stored is None or not hmac.compare_digest(_token_hash(token), stored):
         raise NotAllowed(
@@ -73,16 +77,16 @@ def edit_by_author(
     db: Session,
     *,
     comment: Comment,
-    token: str | None,
+    claim: Claim,
     text: str,
     settings: Settings,
     address: str | None = None,
-    reader: ReaderSession | None = None,
     now: datetime | None = None,
 ) -> None:
     """The author's edit, screened like a new comment; under pre-moderation it goes back to
-    the queue. An edit can hold or file away a visible comment, never release a held one."""
-    check_author(comment, token=token, edit_window=settings.edit_window, reader=reader, now=now)
+    the queue. An edit can hold or file away a visible comment, never release a held one.
+    ``address`` (the client's IP) is screened against network bans."""
+    check_author(comment, claim=claim, edit_window=settings.edit_window, now=now)
     article = db.get(Article, comment.article_id)
     assert article is not None
     post = spam.Post(
@@ -117,11 +121,10 @@ def delete_by_author(
     db: Session,
     *,
     comment: Comment,
-    token: str | None,
+    claim: Claim,
     edit_window: timedelta,
-    reader: ReaderSession | None = None,
     now: datetime | None = None,
 ) -> None:
     """The author's delete."""
-    check_author(comment, token=token, edit_window=edit_window, reader=reader, now=now)
+    check_author(comment, claim=claim, edit_window=edit_window, now=now)
     service.delete(db, comment=comment, now=now)
