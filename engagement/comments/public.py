@@ -1,4 +1,4 @@
-"""A comment as readers see it: the one builder of its public JSON (``api.Comment``).
+"""A comment as readers see it: the one builder of its public JSON (``schemas.Comment``).
 
 A thread page builds it from rows read without ORM objects (``COLUMNS``, in that order), an
 answer to the author from the ORM comment: both go through ``shown``. Never an email, a visitor

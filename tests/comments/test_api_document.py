@@ -38,7 +38,13 @@ def shape(value: Any) -> Any:
 
 
 def test_real_answers_have_the_documented_shapes(app: Flask, client: FlaskClient) -> None:
-    from engagement.comments.api import CommentCreated, CommentEdited, LikeOut, ReportOut, Thread
+    from engagement.comments.schemas import (
+        CommentCreated,
+        CommentEdited,
+        LikeOut,
+        ReportOut,
+        Thread,
+    )
 
     builders.article(app)
     path = "/api/v1/articles/the-story/comments"
