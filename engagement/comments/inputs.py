@@ -222,7 +222,6 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)  # the default is a setting, said in the description
 
 
-@openapi.schema
 class ThreadQuery(BaseModel):
     """What page of a thread a reader asks for."""
 
