@@ -37,6 +37,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     from engagement.abuse import spam
     from engagement.apidocs import bp as apidocs
     from engagement.articles.api import bp as articles_api
+    from engagement.cms.api import bp as cms_api
     from engagement.comments.api import bp as comments_api
     from engagement.embed.routes import bp as embed_routes
     from engagement.embed.routes import demo_bp as demo_routes
@@ -69,6 +70,7 @@ def create_app(environ: dict[str, str] | None = None, **overrides: Any) -> Flask
     app.register_blueprint(openapi.bp)
     app.register_blueprint(apidocs)
     app.register_blueprint(articles_api)
+    app.register_blueprint(cms_api)
     app.register_blueprint(comments_api)
     app.register_blueprint(identity_api)
     app.register_blueprint(pageviews_api)

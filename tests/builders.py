@@ -13,8 +13,10 @@ from sqlalchemy import event, select
 from engagement import db as database
 from engagement import tokens
 from engagement.articles import service as articles
+from engagement.comments import posting
 from engagement.comments import service as comments
 from engagement.comments.inputs import NewComment
+from engagement.comments.settings import Settings
 from engagement.models import Article, Comment, CommentStatus, Report, TokenScope, utcnow
 from engagement.moderation.audit import Actor
 
@@ -71,7 +73,14 @@ def comment(
             author_website=None,
             parent_id=parent_id,
         )
-        created = comments.save(db, comments.prepare(db, article=article, new=new, visitor=visitor))
+        draft = posting.prepare(
+            db,
+            article=article,
+            new=new,
+            poster=posting.Poster(visitor=visitor),
+            settings=Settings.from_app(app),
+        )
+        created = posting.save(db, draft)
         if status is not None and status is not created.comment.status:
             comments.set_status(db, comment=created.comment, status=status)
         db.commit()

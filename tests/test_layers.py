@@ -16,6 +16,7 @@ DOMAINS = (
     "abuse",
     "apidocs",
     "articles",
+    "cms",
     "comments",
     "embed",
     "feeds",
@@ -81,3 +82,20 @@ def test_imports_inside_functions_count(tmp_path: Path) -> None:
     source = tmp_path / "late.py"
     source.write_text("def later():\n    from engagement.moderation import service\n")
     assert "engagement.moderation.service" in imports_of(source)
+
+
+ROUTE_MODULES = ("api", "pages", "routes")
+
+
+@pytest.mark.parametrize("package", ["articles", "comments", "pageviews", "abuse", "cms"])
+def test_no_service_imports_another_packages_routes(package: str) -> None:
+    """Only ``create_app`` (and a package's own routes) import a route module."""
+    crossing = [
+        f"{source.relative_to(PACKAGE)} -> {name}"
+        for source in modules(package)
+        for name in sorted(imports_of(source))
+        if name.startswith("engagement.")
+        and name.split(".")[-1] in ROUTE_MODULES
+        and name.split(".")[1] != package
+    ]
+    assert crossing == []

@@ -17,10 +17,9 @@ from pydantic import Field
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from engagement.errors import ApiError, invalid
 from engagement.models import Ban, BanKind, Comment, utcnow
 from engagement.parsing import column_length, comparable_name, whole_number
-from engagement.refusals import Refusal
+from engagement.refusals import NotFound, Refusal, invalid
 
 VALUE_MAX = column_length(Ban.value)
 NAME_MAX = column_length(Comment.author_name)
@@ -38,7 +37,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalize(kind: BanKind, value: str) -> str:
-    """The stored form of a ban's value; a 400 naming ``value`` when it cannot be one.
+    """The stored form of a ban's value; refused as invalid (``value``) when it cannot be one.
 
     A name is kept as ``parsing.comparable_name`` gives it, so a ban typed in any Unicode form
     (composed, decomposed, full-width, any case) matches the poster's name in any other.
@@ -137,10 +136,10 @@ def get(db: Session, *, ban_id: int) -> Ban | None:
 
 
 def lift(db: Session, *, ban_id: int, now: datetime | None = None) -> Ban:
-    """End a ban now; lifting an ended ban changes nothing. 404 ``ban_not_found`` if unknown."""
+    """End a ban now; lifting an ended ban changes nothing. ``ban_not_found`` if unknown."""
     record = get(db, ban_id=ban_id)
     if record is None:
-        raise ApiError(404, "ban_not_found", f"No ban with id {ban_id}.", "id")
+        raise NotFound("ban_not_found", f"No ban with id {ban_id}.", "id")
     if is_active(record, now=now):
         record.revoked_at = now or utcnow()
         db.flush()

@@ -6,9 +6,9 @@ the moderation mode decides as for anyone. Every signal that fired is kept on th
 reason a moderator can read, such as ``links: 5 links, more than 2 (+3)``. The poster is
 answered the same way whatever the verdict, so the answer teaches a spammer nothing.
 
-A poster under an active ban is refused with 403 ``banned`` (``ENGAGEMENT_BAN_RESPONSE=refuse``)
+A poster under an active ban is refused as ``banned`` (``ENGAGEMENT_BAN_RESPONSE=refuse``)
 or, with ``shadow``, answered normally while the ban counts as a signal that files the comment
-as spam.
+as spam. The site's settings come in as ``Settings``.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
 from engagement.config import ConfigError
-from engagement.errors import ApiError
 from engagement.models import Ban, Comment, digest_of, utcnow
+from engagement.refusals import NotAllowed
 
 # How much each signal adds to the score. With the default thresholds (3: pending, 10: spam)
 # any one signal holds a comment for a moderator, and a honeypot, a ban or two blocklisted
@@ -143,9 +143,36 @@ def init_app(app: Flask) -> None:
     )
 
 
-def honeypot_value(body: Mapping[str, Any]) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The site's settings the screening follows (``ENGAGEMENT_SPAM_*``, ``_BAN_RESPONSE``)."""
+
+    blocklist: tuple[Term, ...]
+    honeypot: bool
+    duplicate_minutes: int  # 0: duplicates are not looked for
+    max_links: int
+    pending_threshold: int
+    spam_threshold: int
+    refuse_banned: bool  # False: a ban is a signal (``shadow``)
+
+    @classmethod
+    def from_app(cls, app: Flask) -> Settings:
+        """The settings of ``app``, with the blocklist ``init_app`` compiled."""
+        config = app.config
+        return cls(
+            blocklist=app.extensions.get(EXTENSION, ()),
+            honeypot=config["SPAM_HONEYPOT"],
+            duplicate_minutes=config["SPAM_DUPLICATE_MINUTES"],
+            max_links=config["SPAM_MAX_LINKS"],
+            pending_threshold=config["SPAM_PENDING_THRESHOLD"],
+            spam_threshold=config["SPAM_THRESHOLD"],
+            refuse_banned=config["BAN_RESPONSE"] == "refuse",
+        )
+
+
+def honeypot_value(body: Mapping[str, Any], *, settings: Settings) -> str | None:
     """What the body carries in the honeypot field (people never see it, so never fill it)."""
-    value = body.get(HONEYPOT_FIELD) if current_app.config["SPAM_HONEYPOT"] else None
+    value = body.get(HONEYPOT_FIELD) if settings.honeypot else None
     if value is None or value == "" or value is False:
         return None
     return str(value)[:200]
@@ -156,8 +183,7 @@ def count_links(text: str) -> int:
     return len(_LINK.findall(text))
 
 
-def _blocklisted(post: Post) -> list[Signal]:
-    terms: tuple[Term, ...] = current_app.extensions.get(EXTENSION, ())
+def _blocklisted(post: Post, terms: tuple[Term, ...]) -> list[Signal]:
     fields = [post.text, post.author_name, post.author_email, post.author_website]
     haystack = "\n".join(field for field in fields if field)
     return [Signal("blocklist", found.label) for found in terms if found.pattern.search(haystack)]
@@ -176,8 +202,9 @@ _SAME_TEXT = (
 )
 
 
-def _duplicates(db: Session, post: Post, now: datetime, exclude: int | None) -> list[Signal]:
-    minutes = current_app.config["SPAM_DUPLICATE_MINUTES"]
+def _duplicates(
+    db: Session, post: Post, now: datetime, exclude: int | None, minutes: int
+) -> list[Signal]:
     if not minutes or len(post.text) < DUPLICATE_MIN_CHARS:
         return []
     params = {
@@ -196,7 +223,13 @@ def _duplicates(db: Session, post: Post, now: datetime, exclude: int | None) -> 
 
 
 def signals(
-    db: Session, *, post: Post, ban: Ban | None, now: datetime, exclude_comment_id: int | None
+    db: Session,
+    *,
+    post: Post,
+    ban: Ban | None,
+    now: datetime,
+    exclude_comment_id: int | None,
+    settings: Settings,
 ) -> list[Signal]:
     """Every signal the post raises, strongest evidence first."""
     found = []
@@ -204,20 +237,19 @@ def signals(
         found.append(Signal("honeypot", "the hidden form field was filled"))
     if ban is not None:
         found.append(Signal("banned", f"{ban.kind.value} ban #{ban.id}"))
-    found += _blocklisted(post)
-    found += _duplicates(db, post, now, exclude_comment_id)
-    links, most = count_links(post.text), current_app.config["SPAM_MAX_LINKS"]
+    found += _blocklisted(post, settings.blocklist)
+    found += _duplicates(db, post, now, exclude_comment_id, settings.duplicate_minutes)
+    links, most = count_links(post.text), settings.max_links
     if links > most:
         found.append(Signal("links", f"{links} links, more than {most}"))
     return found
 
 
-def verdict(score: int) -> Verdict:
+def verdict(score: int, *, settings: Settings) -> Verdict:
     """Where a comment with this score goes."""
-    config = current_app.config
-    if score >= config["SPAM_THRESHOLD"]:
+    if score >= settings.spam_threshold:
         return Verdict.SPAM
-    if score >= config["SPAM_PENDING_THRESHOLD"]:
+    if score >= settings.pending_threshold:
         return Verdict.PENDING
     return Verdict.PUBLISH
 
@@ -226,10 +258,11 @@ def screen(
     db: Session,
     *,
     post: Post,
+    settings: Settings,
     now: datetime | None = None,
     exclude_comment_id: int | None = None,
 ) -> Screening:
-    """Screen a post: 403 ``banned`` for a banned poster (unless shadow), else a verdict.
+    """Screen a post: ``banned`` for a banned poster (unless shadow), else a verdict.
 
     ``exclude_comment_id`` names the comment an edit changes, which is no duplicate of itself.
     """
@@ -242,8 +275,16 @@ def screen(
         name=post.author_name,
         now=moment,
     )
-    if ban is not None and current_app.config["BAN_RESPONSE"] == "refuse":
+    if ban is not None and settings.refuse_banned:
         until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
-        raise ApiError(403, "banned", f"You may not comment here{until}.")
-    found = signals(db, post=post, ban=ban, now=moment, exclude_comment_id=exclude_comment_id)
-    return Screening(tuple(found), verdict(sum(signal.weight for signal in found)))
+        raise NotAllowed("banned", f"You may not comment here{until}.")
+    found = signals(
+        db,
+        post=post,
+        ban=ban,
+        now=moment,
+        exclude_comment_id=exclude_comment_id,
+        settings=settings,
+    )
+    score = sum(signal.weight for signal in found)
+    return Screening(tuple(found), verdict(score, settings=settings))

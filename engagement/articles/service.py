@@ -1,21 +1,25 @@
-"""Articles: registering them, finding them, deciding whether their thread is open."""
+"""Articles: registering them, finding them, deciding whether their thread is open.
+
+An article is registered by the CMS (``put``), or by its first use from a page of the magazine
+(a view, a comment: ``for_first_use`` then ``register``). What the site's settings say about
+every article (its defaults, what its answer tells the widget) comes in as ``Settings``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engagement import db as database
 from engagement.db import RawConnection
-from engagement.errors import ApiError
 from engagement.models import Article, Commenting, ModerationMode, utcnow
 from engagement.notifications import events
+from engagement.refusals import NotFound
 
 _UNSET: Any = object()
 
@@ -39,6 +43,49 @@ class ArticleRow:
     thread_version: int
 
 
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The site's settings for every article: the defaults an article may override, and what
+    an article's answer tells the widget about commenting."""
+
+    moderation: ModerationMode  # ENGAGEMENT_MODERATION
+    commenting: Commenting  # ENGAGEMENT_COMMENTING
+    close_after_days: int  # ENGAGEMENT_CLOSE_AFTER_DAYS; 0: threads never close by age
+    login_url: str | None  # ENGAGEMENT_SSO_LOGIN_URL
+    edit_window_minutes: int  # ENGAGEMENT_COMMENT_EDIT_WINDOW_MINUTES
+    reply_notifications: bool  # a mail server is configured (ENGAGEMENT_SMTP_HOST)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings as the application's configuration gives them."""
+        return cls(
+            moderation=ModerationMode(config["MODERATION"]),
+            commenting=Commenting(config["COMMENTING"]),
+            close_after_days=config["CLOSE_AFTER_DAYS"],
+            login_url=config["SSO_LOGIN_URL"] or None,
+            edit_window_minutes=config["COMMENT_EDIT_WINDOW_MINUTES"],
+            reply_notifications=bool(config["SMTP_HOST"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What a magazine page says about its article, used only when its first use (a view, a
+    comment) registers it."""
+
+    title: str = ""
+    url: str | None = None
+    language: str | None = None
+
+
+def language_of(tag: object) -> str | None:
+    """The search language of a page's language tag: "es", "en", or None for any other."""
+    if not isinstance(tag, str):
+        return None
+    primary = tag.split("-")[0].lower()
+    return primary if primary in ("es", "en") else None
+
+
 _ZERO = (0, 0)
 
 
@@ -60,14 +107,12 @@ def get(db: Session, *, key: str) -> Article | None:
     return db.scalar(_BY_KEY, {"key": key})
 
 
-def not_found(key: str) -> ApiError:
-    """The 404 every route gives for an article key nobody registered."""
-    return ApiError(404, "article_not_found", f"No article with key {key!r}.", "key")
+def not_found(key: str) -> NotFound:
+    """The refusal for an article key nobody registered."""
+    return NotFound("article_not_found", f"No article with key {key!r}.", "key")
 
 
-def unregistered(key: str) -> Article:
-    """The article ``key`` would be once registered by its first comment (open, the site's
-    moderation mode), not stored: a post is checked against it before anything is written."""
+def _unregistered(key: str) -> Article:
     return Article(
         key=key,
         title="",
@@ -82,7 +127,7 @@ def unregistered(key: str) -> Article:
 
 
 def require(db: Session, *, key: str) -> Article:
-    """The article with this key, or the 404 for an unknown key."""
+    """The article with this key; ``article_not_found`` for an unknown key."""
     article = get(db, key=key)
     if article is None:
         raise not_found(key)
@@ -114,6 +159,32 @@ def get_or_create(
     article = get(db, key=key)
     assert article is not None
     return article
+
+
+def for_first_use(db: Session, *, key: str, allowed_origin: bool) -> Article:
+    """The article with this key for a view or a comment; one nobody registered yet is given
+    as that first use will register it (open, the site's defaults) but not stored, so what
+    uses it is checked before anything is written (``register`` stores it).
+
+    Only a page of the magazine registers an article: an unknown key is ``article_not_found``
+    unless the request comes from an allowed origin.
+    """
+    article = get(db, key=key)
+    if article is not None:
+        return article
+    if not allowed_origin:
+        raise not_found(key)
+    return _unregistered(key)
+
+
+def register(db: Session, *, article: Article, hints: Hints) -> Article:
+    """Store an article ``for_first_use`` gave unstored (race-free), described by its page's
+    ``hints``; a stored article is returned as it is."""
+    if article.id is not None:
+        return article
+    return get_or_create(
+        db, key=article.key, title=hints.title, url=hints.url, language=hints.language
+    )
 
 
 def put(
@@ -160,24 +231,26 @@ def bump_thread(db: Session, *, article_id: int, count_delta: int = 0) -> None:
     db.execute(_BUMP_THREAD, {"article_id": article_id, "count_delta": count_delta})
 
 
-def is_open(article: Article | ArticleRow, *, now: datetime | None = None) -> bool:
-    """Whether the thread accepts new comments: not closed by an editor nor by age."""
+def is_open(
+    article: Article | ArticleRow, *, close_after_days: int, now: datetime | None = None
+) -> bool:
+    """Whether the thread accepts new comments: not closed by an editor, nor by age
+    (``close_after_days`` after publication; 0: never)."""
     if not article.comments_open:
         return False
-    days = current_app.config["CLOSE_AFTER_DAYS"]
-    if days and article.published_at is not None:
-        return (now or utcnow()) < article.published_at + timedelta(days=days)
+    if close_after_days and article.published_at is not None:
+        return (now or utcnow()) < article.published_at + timedelta(days=close_after_days)
     return True
 
 
-def moderation_mode(article: Article | ArticleRow) -> ModerationMode:
-    """The mode that applies to the article: its own override, else the site default."""
-    return article.moderation or ModerationMode(current_app.config["MODERATION"])
+def moderation_mode(article: Article | ArticleRow, *, default: ModerationMode) -> ModerationMode:
+    """The mode that applies to the article: its own override, else the site's ``default``."""
+    return article.moderation or default
 
 
-def commenting(article: Article | ArticleRow) -> Commenting:
-    """Who may comment on the article: its own rule, else the site default."""
-    return article.commenting or Commenting(current_app.config["COMMENTING"])
+def commenting(article: Article | ArticleRow, *, default: Commenting) -> Commenting:
+    """Who may comment on the article: its own rule, else the site's ``default``."""
+    return article.commenting or default
 
 
 def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -195,8 +268,8 @@ def counters_for(conn: RawConnection, *, keys: Iterable[str]) -> dict[str, tuple
     return {key: found.get(key, _ZERO) for key in wanted}
 
 
-def as_json(article: Article | ArticleRow) -> dict[str, Any]:
-    """The public representation of an article."""
+def as_json(article: Article | ArticleRow, *, settings: Settings) -> dict[str, Any]:
+    """The public representation of an article (``schemas.Article``)."""
     return {
         "key": article.key,
         "title": article.title,
@@ -204,11 +277,11 @@ def as_json(article: Article | ArticleRow) -> dict[str, Any]:
         "published_at": article.published_at.isoformat() if article.published_at else None,
         "comments": article.comment_count,
         "views": article.view_count,
-        "open": is_open(article),
-        "moderation": moderation_mode(article).value,
-        "commenting": commenting(article).value,
-        "login_url": current_app.config["SSO_LOGIN_URL"] or None,
-        "edit_window_minutes": current_app.config["COMMENT_EDIT_WINDOW_MINUTES"],
-        "reply_notifications": events.mail_configured(),
+        "open": is_open(article, close_after_days=settings.close_after_days),
+        "moderation": moderation_mode(article, default=settings.moderation).value,
+        "commenting": commenting(article, default=settings.commenting).value,
+        "login_url": settings.login_url,
+        "edit_window_minutes": settings.edit_window_minutes,
+        "reply_notifications": settings.reply_notifications,
         "language": article.language,
     }

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic.json_schema import SkipJsonSchema
 
-from engagement import openapi, sanitize
-from engagement.errors import ApiError, invalid
+from engagement import openapi, parsing, sanitize
+from engagement.articles import service as articles
+from engagement.comments import threads
 from engagement.http import validated
 from engagement.models import Comment, Report, ReportReason
 from engagement.notifications import texts
 from engagement.parsing import column_length, column_max, within
-from engagement.refusals import Refusal
+from engagement.refusals import Invalid, Refusal, invalid
 
 # Limits are the columns' sizes: the schema is the one source of truth.
 MAX_ID = column_max(Comment.id)
@@ -77,24 +80,7 @@ class CommentIn(BaseModel):
     )
 
 
-@dataclass(frozen=True)
-class ArticleHints:
-    """What the page says about its article, used only when its first comment registers it."""
-
-    title: str = ""
-    url: str | None = None
-    language: str | None = None
-
-
-def article_language(tag: object) -> str | None:
-    """The search language of a page's language tag: "es", "en", or None for any other."""
-    if not isinstance(tag, str):
-        return None
-    primary = tag.split("-")[0].lower()
-    return primary if primary in ("es", "en") else None
-
-
-def article_hints(body: dict[str, Any]) -> ArticleHints:
+def article_hints(body: dict[str, Any]) -> articles.Hints:
     """The page's ``article_title``, ``article_url`` and ``article_lang``; anything unusable is
     left out rather than refusing the reader's comment."""
     title = body.get("article_title")
@@ -106,8 +92,8 @@ def article_hints(body: dict[str, Any]) -> ArticleHints:
     clean_title = ""
     if isinstance(title, str):
         clean_title = " ".join(_LINE_CONTROLS.sub(" ", title).split())[:300]
-    return ArticleHints(
-        title=clean_title, url=url, language=article_language(body.get("article_lang"))
+    return articles.Hints(
+        title=clean_title, url=url, language=articles.language_of(body.get("article_lang"))
     )
 
 
@@ -147,8 +133,8 @@ class NewComment:
         object.__setattr__(self, "html", sanitize.render(self.text))
 
 
-def _too_long(field: str, limit: int) -> ApiError:
-    return ApiError(400, "too_long", f"{field}: at most {limit} characters.", field)
+def _too_long(field: str, limit: int) -> Invalid:
+    return Invalid("too_long", f"{field}: at most {limit} characters.", field)
 
 
 def comment_text(raw: str, *, max_length: int, field: str = "text") -> str:
@@ -203,7 +189,8 @@ def website(raw: str | None) -> str | None:
 
 
 def new_comment(data: dict[str, Any], *, max_length: int) -> NewComment:
-    """The reader's comment from a JSON body, normalized, or a 400 naming the field at fault."""
+    """The reader's comment from a JSON body, normalized; refused as invalid naming the field
+    at fault."""
     parsed = validated(CommentIn, data)
     author_email = email(parsed.author_email)
     if parsed.notify_replies and author_email is None:
@@ -229,3 +216,51 @@ def report(data: dict[str, Any]) -> ReportIn:
     parsed = validated(ReportIn, data)
     note = one_line(parsed.note, "note", NOTE_MAX)
     return parsed.model_copy(update={"note": note})
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # the default is a setting, said in the description
+
+
+class ThreadQuery(BaseModel):
+    """What page of a thread a reader asks for."""
+
+    sort: Literal["oldest", "newest", "top"] = Field(
+        default="oldest",
+        description="Top-level comments oldest first, newest first, or most liked first.",
+    )
+    limit: Annotated[int, Field(ge=1)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Top-level comments per page (default ENGAGEMENT_COMMENTS_PAGE_SIZE, at most"
+        " ENGAGEMENT_COMMENTS_MAX_PAGE_SIZE).",
+        json_schema_extra=_no_default,
+    )
+    cursor: Annotated[str, Field(max_length=threads.CURSOR_MAX)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The `next_cursor` of the page before, for the page after it.",
+        json_schema_extra=_no_default,
+    )
+    missing: Literal["empty"] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="empty: an unregistered article answers 200 with article null and no"
+        " comments instead of 404 (the widget asks so while the first view registers it).",
+        json_schema_extra=_no_default,
+    )
+
+
+def thread_query(
+    args: Mapping[str, str], *, default_limit: int, max_limit: int
+) -> threads.PageQuery:
+    """The page of a thread the query string asks for (``ThreadQuery``)."""
+    sort = args.get("sort") or "oldest"
+    if sort not in threads.SORTS:
+        raise invalid("sort", "sort: one of oldest, newest, top.")
+    limit = parsing.optional_number(args, "limit", maximum=max_limit) or default_limit
+    cursor = args.get("cursor") or None
+    return threads.PageQuery(
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        after=threads.decode_cursor(cursor, sort) if cursor else None,
+        missing_empty=args.get("missing") == "empty",
+    )

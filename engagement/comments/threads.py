@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session, aliased
 
 from engagement import db as database
 from engagement.articles.service import ArticleRow
-from engagement.errors import ApiError
-from engagement.identity.sessions import reader_id
+from engagement.comments import public
 from engagement.models import Article, Comment, Commenting, CommentStatus, ModerationMode
 from engagement.parsing import column_max
+from engagement.refusals import Invalid
 
 SORTS = ("oldest", "newest", "top")
-PLACEHOLDER_STATUS = "deleted"
+CURSOR_MAX = 200  # characters: a cursor of ours is far shorter
 
 
 _ARTICLE_COLUMNS = tuple(field.name for field in dataclasses.fields(ArticleRow))
@@ -84,32 +84,26 @@ def thread_article(*, key: str) -> ArticleRow | None:
     return ArticleRow(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """The page of a thread a reader asks for (``inputs.thread_query``)."""
+
+    sort: str
+    limit: int
+    cursor: str | None  # as sent: it names the page in the answer's ETag and cache key
+    after: list[Any] | None  # the cursor's values (``decode_cursor``); None: the first page
+    missing_empty: bool = False  # an unregistered article answers an empty thread, not a 404
+
+
 @dataclass(frozen=True)
 class Page:
     comments: list[dict[str, Any]]
     next_cursor: str | None
 
 
-# A thread row: the columns below, read without building ORM objects.
+# A thread row: the public shape's columns (``public.COLUMNS``), read without ORM objects.
 ThreadRow = Row[*tuple[Any, ...]]
-
-_THREAD_COLUMNS = (
-    Comment.id,
-    Comment.parent_id,
-    Comment.status,
-    Comment.deleted_at,
-    Comment.html,
-    Comment.author_name,
-    Comment.author_website,
-    Comment.author_subject,
-    Comment.author_staff,
-    Comment.author_avatar_url,
-    Comment.avatar,
-    Comment.likes,
-    Comment.pinned,
-    Comment.created_at,
-    Comment.edited_at,
-)
+_THREAD_COLUMNS = public.COLUMNS
 
 
 def _order(sort: str) -> list[tuple[Any, bool]]:
@@ -145,10 +139,10 @@ _LIKES_MAX = column_max(Comment.likes)
 
 
 def decode_cursor(cursor: str, sort: str) -> list[Any]:
-    """The values of the sort's keys (``_order``) a cursor carries, or a 400 when it is not one
-    of ours for this sort."""
-    bad = ApiError(400, "invalid_cursor", "The cursor is not valid for this thread.", "cursor")
-    if len(cursor) > 200:
+    """The values of the sort's keys (``_order``) a cursor carries; refused as invalid when it
+    is not one of ours for this sort."""
+    bad = Invalid("invalid_cursor", "The cursor is not valid for this thread.", "cursor")
+    if len(cursor) > CURSOR_MAX:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -286,43 +280,12 @@ class _Entry:
 
 
 def _entry(row: ThreadRow) -> _Entry:
-    (id_, parent_id, status, deleted_at, html, name, website, subject, staff, picture, avatar,
-     likes, pinned, created_at, edited_at) = row  # fmt: skip
+    id_, parent_id, status, deleted_at, created_at = row[:5]  # ``public.COLUMNS`` come first
     visible = status is CommentStatus.APPROVED and deleted_at is None
-    node: dict[str, Any] = {
-        "id": id_,
-        "parent_id": parent_id,
-        "html": html,
-        "author_name": name,
-        "author_website": website,
-        "author_verified": subject is not None,
-        "author_staff": staff,
-        "author_id": reader_id(subject) if subject is not None else None,
-        "avatar": picture or avatar,
-        "likes": likes,
-        "status": status.value,
-        "pinned": pinned,
-        "deleted": False,
-        "created_at": created_at.isoformat(),
-        "edited_at": edited_at.isoformat() if edited_at is not None else None,
-        "reply_count": 0,
-        "replies": [],
-    }
-    if not visible:  # a placeholder: the comment's place in the thread, nothing of its content
-        node.update(
-            html="",
-            author_name=None,
-            author_website=None,
-            author_verified=False,
-            author_staff=False,
-            author_id=None,
-            avatar=None,
-            likes=0,
-            status=PLACEHOLDER_STATUS,
-            pinned=False,
-            deleted=True,
-            edited_at=None,
-        )
+    # A removed comment with visible replies: its place in the thread, nothing of its content.
+    node = public.shown(row) if visible else public.placeholder(id_, parent_id, created_at)
+    node["reply_count"] = 0
+    node["replies"] = []
     return _Entry(id_, parent_id, created_at, visible, node)
 
 

@@ -1,6 +1,6 @@
 """Readers the magazine signed in: their record, their reserved name, the trust they earned.
 
-Trust rules, in the order ``comments.service.initial_status`` applies them after the spam
+Trust rules, in the order ``comments.posting.initial_status`` applies them after the spam
 screening: a reader a moderator marked untrusted always waits; under post-moderation
 everyone else is seen at once; a reader marked trusted, a staff reader, and a regular (at
 least ``TRUST_AFTER_APPROVED`` approved comments and none rejected or marked spam by a

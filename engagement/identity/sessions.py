@@ -122,11 +122,3 @@ def from_header(
         avatar=payload.get("avatar"),
         roles=frozenset(payload.get("roles") or ()),
     )
-
-
-def current() -> ReaderSession | None:
-    """The reader session the current request carries: ``web.current``, under the name the
-    comment routes call it by."""
-    from engagement.identity import web  # the request side, which imports this module
-
-    return web.current()

@@ -23,9 +23,6 @@ from engagement.moderation.audit import Actor, record
 from engagement.moderation.items import comments_by_id
 from engagement.refusals import Conflict, NotFound, Refusal, invalid
 
-# ENGAGEMENT_COMMENT_MAX_LENGTH's default, for callers that do not pass the setting yet.
-DEFAULT_MAX_LENGTH = 10000
-
 
 class Action(enum.StrEnum):
     APPROVE = "approve"
@@ -132,7 +129,7 @@ def _apply(
     reason: str | None,
     text: str | None,
     ban_days: int | None,
-    max_length: int,
+    max_length: int | None,
 ) -> dict[str, Any]:
     """Carry out ``action``; returns extra facts for the audit entry."""
     extra: dict[str, Any] = {}
@@ -147,6 +144,8 @@ def _apply(
     elif action is Action.EDIT:
         if not reason:
             raise invalid("reason", "An edit needs a note saying why.")
+        if max_length is None:
+            raise TypeError("an edit needs the longest text allowed (max_length)")
         new_text = inputs.comment_text(text or "", max_length=max_length)
         extra["text_before"] = comment.text
         comments.edit(db, comment=comment, text=new_text)
@@ -209,11 +208,12 @@ def act(
     reason: str | None = None,
     text: str | None = None,
     ban_days: int | None = None,
-    max_length: int = DEFAULT_MAX_LENGTH,
+    max_length: int | None = None,
 ) -> Comment:
     """Take one action on one comment, resolve its open reports, and log it. An action that
     would change nothing (approving an approved comment without open reports) is not taken
-    and not logged. ``max_length`` bounds an edit's text (ENGAGEMENT_COMMENT_MAX_LENGTH)."""
+    and not logged. An edit needs ``max_length``, the longest text allowed
+    (ENGAGEMENT_COMMENT_MAX_LENGTH)."""
     _refuse_on_state(comment, action)
     if _changes_nothing(db, comment=comment, action=action, text=text, reason=reason):
         return comment

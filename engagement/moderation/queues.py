@@ -9,7 +9,7 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from engagement.comments import service as comments
+from engagement.comments import reports as comment_reports
 from engagement.models import Article, Comment, CommentStatus, Report
 from engagement.moderation.items import QueueItem, attach_context
 from engagement.refusals import NotFound
@@ -39,7 +39,7 @@ def queue_named(name: str) -> Queue:
 
 def _open_reports() -> Any:
     return (
-        select(Report.comment_id, comments.reporters().label("reports"))
+        select(Report.comment_id, comment_reports.reporters().label("reports"))
         .where(Report.resolved_at.is_(None))
         .group_by(Report.comment_id)
         .subquery()

@@ -15,8 +15,6 @@ from engagement.moderation.audit import Actor, record
 from engagement.moderation.items import QueueItem, items_for
 
 LATEST = 50
-# ENGAGEMENT_TRUST_CLEAN_DAYS's default, for callers that do not pass the setting yet.
-DEFAULT_CLEAN_DAYS = 90
 
 
 def reader_state(reader: Reader) -> dict[str, Any]:
@@ -52,7 +50,7 @@ def reader_history(
     db: Session,
     *,
     subject: str,
-    clean_days: int = DEFAULT_CLEAN_DAYS,
+    clean_days: int,
     limit: int = LATEST,
 ) -> ReaderHistory:
     """A signed-in reader, their record and their latest comments (any status), newest first;

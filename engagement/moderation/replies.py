@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from engagement.comments import service as comments
+from engagement.comments import posting
 from engagement.models import Comment, Moderator
 from engagement.moderation.audit import Actor, record
 
@@ -14,9 +14,24 @@ def staff_name(moderator: Moderator) -> str:
     return moderator.display_name or moderator.username
 
 
-def staff_reply(db: Session, *, actor: Actor, parent: Comment, text: str, name: str) -> Comment:
+def staff_reply(
+    db: Session,
+    *,
+    actor: Actor,
+    parent: Comment,
+    text: str,
+    name: str,
+    close_after_days: int,
+) -> Comment:
     """Answer a comment as the newsroom: visible at once, with the staff badge, logged."""
-    reply = comments.staff_reply(db, parent=parent, text=text, name=name, author=actor.name)
+    reply = posting.staff_reply(
+        db,
+        parent=parent,
+        text=text,
+        name=name,
+        author=actor.name,
+        close_after_days=close_after_days,
+    )
     record(
         db,
         actor=actor,

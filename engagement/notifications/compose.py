@@ -18,7 +18,7 @@ from engagement.models import (
     OutgoingMail,
     SubscriberState,
 )
-from engagement.moderation import service as moderation
+from engagement.moderation import queues as moderation_queues
 from engagement.notifications import mail, subscriptions, texts
 
 
@@ -129,9 +129,11 @@ class Composer:
         }
 
     def _alert(self, db: Session, row: OutgoingMail, t: Callable[..., str]) -> EmailMessage | None:
-        sizes = moderation.queue_sizes(db, threshold=self.report_threshold)
+        sizes = moderation_queues.queue_sizes(db, threshold=self.report_threshold)
         waiting = [
-            queue for queue in (moderation.Queue.PENDING, moderation.Queue.REPORTED) if sizes[queue]
+            queue
+            for queue in (moderation_queues.Queue.PENDING, moderation_queues.Queue.REPORTED)
+            if sizes[queue]
         ]
         if not waiting:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from engagement import db as database
 from engagement import openapi, ratelimit
 from engagement.articles import service as articles
-from engagement.comments.inputs import article_language
+from engagement.db import RawConnection
 from engagement.http import article_key, json_body, validated
 from engagement.models import Article, utcnow
 from engagement.origins import from_allowed_origin
@@ -48,17 +49,41 @@ class ViewOut(BaseModel):
 
 
 def register_for_view(key: str, data: ViewIn) -> None:
-    """Register an unknown article on its first view, for an allowed origin only."""
-    if not from_allowed_origin():
-        raise articles.not_found(key)
+    """Register an article nobody registered yet on its first view, for an allowed origin only,
+    with what the page says about it."""
+    db = database.session()
+    article = articles.for_first_use(db, key=key, allowed_origin=from_allowed_origin())
     url = str(data.url) if data.url else None
-    articles.get_or_create(
-        database.session(),
+    hints = articles.Hints(title=data.title, url=url, language=articles.language_of(data.lang))
+    articles.register(db, article=article, hints=hints)
+
+
+def _uncounted(key: str) -> ResponseReturnValue:
+    """The counters, for a crawler or a prefetch: their requests count no view."""
+    article = articles.require(database.session(), key=key)
+    return jsonify(comments=article.comment_count, views=article.view_count, counted=False)
+
+
+def _view_of(key: str) -> Callable[[RawConnection], service.ViewResult | None]:
+    """Recording this request's view of the article ``key``, to run on a raw connection."""
+    now = utcnow()
+    return functools.partial(
+        service.record_view,
         key=key,
-        title=data.title,
-        url=url,
-        language=article_language(data.lang),
+        visitor=visitors.daily_visitor(now.date()),
+        now=now,
+        window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
     )
+
+
+def _counters(result: service.ViewResult) -> ResponseReturnValue:
+    """Both counters after the view."""
+    # Written directly, byte for byte what ``jsonify`` gives: this answers every page load.
+    counted = "true" if result.counted else "false"
+    answer = f'{{"comments":{result.comments},"views":{result.views},"counted":{counted}}}\n'
+    response = current_app.response_class(answer, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/articles/<key>/views")
@@ -75,26 +100,12 @@ def record(key: str) -> ResponseReturnValue:
     body = json_body(optional=True)
     data = validated(ViewIn, body) if body else NO_BODY
     if visitors.is_crawler(request.environ.get("HTTP_USER_AGENT", "")) or visitors.is_prefetch():
-        article = articles.require(database.session(), key=key)
-        return jsonify(comments=article.comment_count, views=article.view_count, counted=False)
-
-    now = utcnow()
-    record = functools.partial(
-        service.record_view,
-        key=key,
-        visitor=visitors.daily_visitor(now.date()),
-        now=now,
-        window=timedelta(minutes=current_app.config["VIEW_WINDOW_MINUTES"]),
-    )
-    result = database.raw(record, writes=True)
+        return _uncounted(key)
+    view = _view_of(key)
+    result = database.raw(view, writes=True)
     if result is None:
         register_for_view(key, data)
         database.session().commit()
-        result = database.raw(record, writes=True)
+        result = database.raw(view, writes=True)
         assert result is not None, "the article was registered just before"
-    # Written directly, byte for byte what ``jsonify`` gives: this answers every page load.
-    counted = "true" if result.counted else "false"
-    answer = f'{{"comments":{result.comments},"views":{result.views},"counted":{counted}}}\n'
-    response = current_app.response_class(answer, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _counters(result)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from engagement import sanitize
 from engagement.articles import service as articles
-from engagement.comments import service as comments
+from engagement.comments import posting
 from engagement.keyed import site_hash
 from engagement.models import (
     Article,
@@ -183,7 +183,7 @@ def _comment(
     # A comment with nothing left to read (Disqus and Isso empty deleted ones) is never shown,
     # though its place in the thread is kept for its replies.
     deleted_at = comment.deleted_at or (None if comment.text else comment.created_at)
-    return Comment(
+    return posting.comment_row(
         article_id=article.id,
         parent_id=parent_id,
         status=comment.status,
@@ -192,9 +192,7 @@ def _comment(
         author_name=comment.author_name,
         author_email=comment.author_email,
         author_website=comment.author_website,
-        avatar=comments.avatar_for(email=comment.author_email, visitor=visitor),
         visitor=visitor,
-        edit_token_hash=None,
         likes=comment.likes,
         pinned=comment.pinned,
         spam_reasons=comment.spam_reasons,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from engagement import db as database
@@ -32,7 +32,8 @@ def settings() -> dict[str, Any]:
 
 def screened(db: Session, text: str = ORDINARY, **fields: Any) -> spam.Screening:
     fields.setdefault("visitor", VISITOR)
-    return spam.screen(db, post=Post(text=text, **fields))
+    settings = spam.Settings.from_app(current_app)
+    return spam.screen(db, post=Post(text=text, **fields), settings=settings)
 
 
 def stored(db: Session, text: str, *, visitor: str, created_at: datetime | None = None) -> None:
@@ -175,7 +176,7 @@ def test_blocklist_file_holds_words_and_regular_expressions(
     app = make_app(sqlite_url, tmp_path, SPAM_BLOCKLIST_FILE=str(blocklist))
     with app.app_context():
         post = Post(text="Replica watches, V1AGRA", visitor=VISITOR)
-        result = spam.screen(database.session(), post=post)
+        result = spam.screen(database.session(), post=post, settings=spam.Settings.from_app(app))
     assert result.reasons == ['blocklist: "replica watches" (+5)', "blocklist: /v[i1]agra/ (+5)"]
 
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engagement import db as database
-from engagement.comments import service
+from engagement.comments import likes, service
 from engagement.models import CommentStatus
 from tests import builders
 from tests.conftest import make_app
@@ -42,7 +42,7 @@ def like(app: Flask, comment_id: int, times: int) -> None:
         comment = service.get(db, comment_id=comment_id)
         assert comment is not None
         for visitor in range(times):
-            service.like(db, comment=comment, visitor=f"liker-{visitor}")
+            likes.like(db, comment=comment, visitor=f"liker-{visitor}")
         db.commit()
 
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from engagement import db as database
-from engagement.comments import service
+from engagement.comments import likes, service
 from engagement.models import Article, Comment, CommentStatus, ModerationMode
 from engagement.refusals import Refusal
 from tests import builders
@@ -109,7 +109,7 @@ def test_moderator_edit_rerenders_and_marks_edited(app: Flask, client: FlaskClie
         lambda db, c: service.delete(db, comment=c),
         lambda db, c: service.edit(db, comment=c, text="new"),
         lambda db, c: service.set_pinned(db, comment=c, pinned=True),
-        lambda db, c: service.like(db, comment=c, visitor="someone"),
+        lambda db, c: likes.like(db, comment=c, visitor="someone"),
     ],
     ids=["set_status", "delete", "edit", "set_pinned", "like"],
 )

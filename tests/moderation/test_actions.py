@@ -192,15 +192,20 @@ def test_every_action_is_logged_with_who_what_why_and_the_states(
 
 def report(app: Flask, comment_id: int, times: int) -> None:
     with app.app_context():
-        from engagement.comments import service as comments
+        from engagement.comments import reports
+        from engagement.comments.settings import Settings
         from engagement.models import Comment, ReportReason
 
         db = database.session()
         comment = db.get(Comment, comment_id)
         assert comment is not None
         for index in range(times):
-            comments.report(
-                db, comment=comment, visitor=f"reader-{index}", reason=ReportReason.ABUSE
+            reports.report(
+                db,
+                comment=comment,
+                visitor=f"reader-{index}",
+                reason=ReportReason.ABUSE,
+                hide_after=Settings.from_app(app).hide_after_reports,
             )
         db.commit()
 

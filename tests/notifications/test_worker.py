@@ -17,8 +17,9 @@ from flask import Flask
 
 from engagement import db as database
 from engagement.articles import service as articles
-from engagement.comments import service as comments
+from engagement.comments import posting
 from engagement.comments.inputs import NewComment
+from engagement.comments.settings import Settings
 from engagement.notifications import events, webhooks
 from tests.conftest import TEST_SECRET
 from tests.notifications.conftest import Receiver
@@ -39,8 +40,10 @@ def post_comments(app: Flask, count: int) -> None:
                 author_website=None,
                 parent_id=None,
             )
-            draft = comments.prepare(db, article=article, new=new, visitor=f"visitor-{index}")
-            comments.save(db, draft)
+            poster = posting.Poster(visitor=f"visitor-{index}")
+            settings = Settings.from_app(app)
+            draft = posting.prepare(db, article=article, new=new, poster=poster, settings=settings)
+            posting.save(db, draft)
         db.commit()
 
 

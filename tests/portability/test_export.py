@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from engagement import db as database
 from engagement.abuse import bans
+from engagement.comments import likes, reports
 from engagement.comments import service as comments
+from engagement.comments.settings import Settings
 from engagement.models import (
     ApiToken,
     BanKind,
@@ -70,8 +72,14 @@ def a_magazine(app: Flask) -> None:
         liked = comments.get(db, comment_id=first)
         assert deleted is not None and liked is not None
         comments.delete(db, comment=deleted)
-        comments.like(db, comment=liked, visitor="visitor-9")
-        comments.report(db, comment=liked, visitor="visitor-8", reason=ReportReason.OFF_TOPIC)
+        likes.like(db, comment=liked, visitor="visitor-9")
+        reports.report(
+            db,
+            comment=liked,
+            visitor="visitor-8",
+            reason=ReportReason.OFF_TOPIC,
+            hide_after=Settings.from_app(app).hide_after_reports,
+        )
         bans.ban(db, kind=BanKind.EMAIL, value="troll@example.org", reason="abuse")
         db.commit()
     today = utcnow().date()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement import db as database
 from engagement import openapi
 from engagement.articles import service as articles
-from engagement.articles.api import Article
+from engagement.articles.schemas import Article
 from engagement.http import article_key, json_body, validated
 from engagement.models import Commenting, ModerationMode
 from engagement.moderation import article_settings
@@ -55,4 +55,5 @@ def article(key: str) -> ResponseReturnValue:
         db, actor=actor(), article=found, changes=data.changes(), reason=data.reason
     )
     db.commit()
-    return jsonify(articles.as_json(found))
+    settings = articles.Settings.from_config(current_app.config)
+    return jsonify(articles.as_json(found, settings=settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,7 +116,14 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
     db = database.session()
     ident = parsing.row_id(comment_id, field="id", column=Comment.id)
     parent = items.require_comment(db, comment_id=ident)
-    reply = replies.staff_reply(db, actor=actor(), parent=parent, text=text, name=name)
+    reply = replies.staff_reply(
+        db,
+        actor=actor(),
+        parent=parent,
+        text=text,
+        name=name,
+        close_after_days=current_app.config["CLOSE_AFTER_DAYS"],
+    )
     db.commit()
     return jsonify(comment_json(db, reply)), 201
 

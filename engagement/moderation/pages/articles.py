@@ -12,9 +12,11 @@ from werkzeug.datastructures import MultiDict
 
 from engagement import db as database
 from engagement import parsing
+from engagement.articles import service as article_service
 from engagement.http import KEY_PATTERN
 from engagement.models import Article, Commenting, ModerationMode
-from engagement.moderation import service, stats
+from engagement.moderation import article_settings as settings_verbs
+from engagement.moderation import stats
 from engagement.moderation.audit import Actor
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.pages.forms import back_to, go, optional_choice, or_404, reason
@@ -22,7 +24,7 @@ from engagement.moderation.requests import actor
 
 
 def _article_or_404(db: Session, key: str) -> Article:
-    return or_404(service.articles.get(db, key=key) if KEY_PATTERN.fullmatch(key) else None)
+    return or_404(article_service.get(db, key=key) if KEY_PATTERN.fullmatch(key) else None)
 
 
 @bp.get("/articles")
@@ -30,8 +32,8 @@ def articles() -> ResponseReturnValue:
     """Find articles; see and change their moderation mode and whether they are open."""
     search = parsing.text_filter(request.args.get("q"), field="q", column=Article.title) or ""
     return render_template(
-        "moderation/articles.html",
-        articles=service.find_articles(database.session(), search=search),
+        "moderation/article_service.html",
+        articles=settings_verbs.find_articles(database.session(), search=search),
         search=search,
         modes=list(ModerationMode),
         site_mode=current_app.config["MODERATION"],
@@ -70,12 +72,14 @@ def _change_settings(db: Session, who: Actor, article: Article, form: MultiDict[
     why = reason()
     if "moderation" in form:
         mode = optional_choice(form["moderation"], ModerationMode, "Unknown moderation mode.")
-        service.set_article_mode(db, actor=who, article=article, mode=mode, reason=why)
+        settings_verbs.set_article_mode(db, actor=who, article=article, mode=mode, reason=why)
     if "commenting" in form:
         rule = optional_choice(form["commenting"], Commenting, "Unknown rule for who may comment.")
-        service.set_article_commenting(db, actor=who, article=article, commenting=rule, reason=why)
+        settings_verbs.set_article_commenting(
+            db, actor=who, article=article, commenting=rule, reason=why
+        )
     if "open" in form:
         if form["open"] not in {"0", "1"}:
             abort(400, "open is 1 (open the thread) or 0 (close it).")
         wanted = form["open"] == "1"
-        service.set_article_open(db, actor=who, article=article, open=wanted, reason=why)
+        settings_verbs.set_article_open(db, actor=who, article=article, open=wanted, reason=why)

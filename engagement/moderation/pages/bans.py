@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from engagement import db as database
 from engagement.abuse import bans
 from engagement.models import Ban, BanKind
-from engagement.moderation import service
+from engagement.moderation import banning
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.pages.forms import choice, go, path_id, reason, refused
 from engagement.moderation.requests import actor
@@ -45,7 +45,7 @@ def ban_create() -> ResponseReturnValue:
     try:
         days = bans.days_from_text(form.get("days", ""))
         value = form.get("value", "")
-        service.ban(db, actor=actor(), kind=kind, value=value, days=days, reason=reason())
+        banning.ban(db, actor=actor(), kind=kind, value=value, days=days, reason=reason())
     except Refusal as refusal:
         return refused(refusal, url_for("moderation_pages.ban_list"))
     db.commit()
@@ -58,7 +58,7 @@ def ban_lift(ban_id: str) -> ResponseReturnValue:
     ident = path_id(ban_id, Ban.id)
     db = database.session()
     try:
-        service.lift_ban(db, actor=actor(), ban_id=ident, reason=reason())
+        banning.lift_ban(db, actor=actor(), ban_id=ident, reason=reason())
     except Refusal:
         abort(404)
     db.commit()

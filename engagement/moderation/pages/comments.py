@@ -21,7 +21,7 @@ from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
 from engagement.errors import error_response, status_of
 from engagement.models import Comment
-from engagement.moderation import audit, service
+from engagement.moderation import actions, audit, items, replies
 from engagement.moderation.access import HOME, current_moderator
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.pages.forms import (
@@ -38,7 +38,7 @@ from engagement.refusals import Refusal
 
 
 def _comment_or_404(db: Session, comment_id: str) -> Comment:
-    return or_404(service.get_comment(db, comment_id=path_id(comment_id, Comment.id)))
+    return or_404(items.get_comment(db, comment_id=path_id(comment_id, Comment.id)))
 
 
 def _comment_url(comment_id: int) -> str:
@@ -62,10 +62,10 @@ def comment_page(comment_id: str) -> ResponseReturnValue:
     comment = _comment_or_404(db, comment_id)
     return render_template(
         "moderation/comment.html",
-        item=service.item_for(db, comment=comment),
+        item=items.item_for(db, comment=comment),
         log=audit.entries(db, wanted=audit.AuditFilter(comment_id=comment.id)),
         ban=bans.active_ban_for(db, email=comment.author_email, visitor=comment.visitor),
-        staff_name=service.staff_name(current_moderator()),
+        staff_name=replies.staff_name(current_moderator()),
     )
 
 
@@ -74,7 +74,7 @@ def comment_context(comment_id: str) -> ResponseReturnValue:
     """The comment's place in its thread as JSON: its parent and its nearest siblings."""
     db = database.session()
     comment = _comment_or_404(db, comment_id)
-    found = service.thread_context(db, comment=comment)
+    found = items.thread_context(db, comment=comment)
     return jsonify(
         comment=_context_json(comment),
         parent=_context_json(found.parent) if found.parent else None,
@@ -88,11 +88,18 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
     db = database.session()
     parent = _comment_or_404(db, comment_id)
     back = _comment_url(parent.id)
-    name = service.staff_name(current_moderator())
+    name = replies.staff_name(current_moderator())
     max_length = current_app.config["COMMENT_MAX_LENGTH"]
     try:
         text = comment_inputs.comment_text(request.form.get("text", ""), max_length=max_length)
-        reply = service.staff_reply(db, actor=actor(), parent=parent, text=text, name=name)
+        reply = replies.staff_reply(
+            db,
+            actor=actor(),
+            parent=parent,
+            text=text,
+            name=name,
+            close_after_days=current_app.config["CLOSE_AFTER_DAYS"],
+        )
     except Refusal as refusal:
         return refused(refusal, back)
     db.commit()
@@ -102,26 +109,27 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
 @bp.post("/comments/<comment_id>/<action>")
 def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
     """One action on one comment."""
-    if action not in set(service.Action):
+    if action not in set(actions.Action):
         abort(404)
-    chosen = service.Action(action)
+    chosen = actions.Action(action)
     db = database.session()
     comment = _comment_or_404(db, comment_id)
     try:
-        service.act(db, actor=actor(), comment=comment, action=chosen, **_action_inputs(chosen))
+        actions.act(db, actor=actor(), comment=comment, action=chosen, **_action_inputs(chosen))
     except Refusal as refusal:
         return _action_refused(refusal, comment.id)
     db.commit()
     return _action_done(comment, chosen)
 
 
-def _action_inputs(action: service.Action) -> dict[str, Any]:
+def _action_inputs(action: actions.Action) -> dict[str, Any]:
     """What the form adds to an action: a reason, the new text (edit), a ban's length."""
     days = request.form.get("days", "")
     return {
         "reason": reason(),
         "text": request.form.get("text"),
-        "ban_days": bans.days_from_text(days) if action is service.Action.BAN_AUTHOR else None,
+        "ban_days": bans.days_from_text(days) if action is actions.Action.BAN_AUTHOR else None,
+        "max_length": current_app.config["COMMENT_MAX_LENGTH"],
     }
 
 
@@ -132,19 +140,19 @@ def _action_refused(refusal: Refusal, comment_id: int) -> Response:
     return error_response(status_of(refusal), refusal.code, refusal.message, refusal.field)
 
 
-def _action_done(comment: Comment, action: service.Action) -> Response:
+def _action_done(comment: Comment, action: actions.Action) -> Response:
     message = f"Comment {comment.id}: {action.value} done."
     if not wants_json():
         return go(back_to(_comment_url(comment.id)), ok=message)
     return jsonify(id=comment.id, action=action.value, status=comment.status.value, message=message)
 
 
-def _bulk_form(form: MultiDict[str, str]) -> tuple[service.Action, list[int]]:
+def _bulk_form(form: MultiDict[str, str]) -> tuple[actions.Action, list[int]]:
     """The bulk action and the selected comments' ids; 400 for an action or id none can be."""
-    if form.get("action", "") not in service.BULK_ACTIONS:
+    if form.get("action", "") not in actions.BULK_ACTIONS:
         abort(400, "Choose one of the bulk actions.")
     ids = [parsing.row_id(raw, field="ids", column=Comment.id) for raw in form.getlist("ids")]
-    return service.Action(form["action"]), ids
+    return actions.Action(form["action"]), ids
 
 
 @bp.post("/comments/bulk")
@@ -155,7 +163,7 @@ def bulk_action() -> ResponseReturnValue:
         return go(back_to(HOME), error="Select at least one comment.")
     db = database.session()
     try:
-        done = service.act_on_many(
+        done = actions.act_on_many(
             db, actor=actor(), comment_ids=ids, action=action, reason=reason()
         )
     except Refusal as refusal:

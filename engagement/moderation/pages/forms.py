@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from engagement import db as database
 from engagement import parsing
-from engagement.moderation import service
+from engagement.moderation import audit
 from engagement.moderation.access import safe_next
 from engagement.refusals import Refusal
 
@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 def reason() -> str | None:
     """The form's reason for an action, trimmed to what the audit log keeps; None when empty."""
-    return (request.form.get("reason") or "").strip()[: service.MAX_REASON] or None
+    return (request.form.get("reason") or "").strip()[: audit.MAX_REASON] or None
 
 
 def path_id(raw: str, column: Any) -> int:

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engagement import db as database
-from engagement.moderation import second_factor, service, stats
+from engagement.moderation import queues, second_factor, stats
 from engagement.moderation.access import (
     check_csrf,
     current_moderator,
@@ -68,11 +68,11 @@ def navigation() -> dict[str, Any]:
     if not is_logged_in():
         return {"moderator": None}
     if "queue_sizes" not in g:
-        g.queue_sizes = service.queue_sizes(database.session(), threshold=report_threshold())
+        g.queue_sizes = queues.queue_sizes(database.session(), threshold=report_threshold())
     return {
         "moderator": current_moderator(),
         "sizes": g.queue_sizes,
-        "Queue": service.Queue,
+        "Queue": queues.Queue,
         "refresh_seconds": current_app.config["QUEUE_REFRESH_SECONDS"],
     }
 

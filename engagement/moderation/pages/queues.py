@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from engagement import db as database
 from engagement import parsing
 from engagement.models import Comment
-from engagement.moderation import service
+from engagement.moderation import queues
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.requests import report_threshold
 
@@ -17,11 +17,11 @@ from engagement.moderation.requests import report_threshold
 @bp.get("/queues/<queue>")
 def queue_page(queue: str) -> ResponseReturnValue:
     """A queue, oldest first, with one-click and bulk actions."""
-    if queue not in set(service.Queue):
+    if queue not in set(queues.Queue):
         abort(404)
-    chosen = service.Queue(queue)
+    chosen = queues.Queue(queue)
     after = parsing.optional_id(request.args, "after", column=Comment.id)
-    page = service.queue(
+    page = queues.queue(
         database.session(), queue=chosen, threshold=report_threshold(), after_id=after
     )
     return render_template("moderation/queue.html", page=page, active_queue=chosen)
@@ -30,5 +30,5 @@ def queue_page(queue: str) -> ResponseReturnValue:
 @bp.get("/queues.json")
 def queue_counts() -> ResponseReturnValue:
     """How many comments wait in each queue: what the pages poll to keep their counts fresh."""
-    sizes = service.queue_sizes(database.session(), threshold=report_threshold())
+    sizes = queues.queue_sizes(database.session(), threshold=report_threshold())
     return jsonify({queue.value: size for queue, size in sizes.items()})

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from engagement import db as database
 from engagement.identity import readers
 from engagement.models import Trust
-from engagement.moderation import service
+from engagement.moderation import reader_trust as trust_verbs
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.pages.forms import back_to, go, optional_choice, or_404, reason
 from engagement.moderation.requests import actor
@@ -30,7 +30,11 @@ def reader_page() -> ResponseReturnValue:
         abort(404)  # the page of nobody
     subject = _subject(request.args.get("subject"))
     try:
-        history = service.reader_history(database.session(), subject=subject)
+        history = trust_verbs.reader_history(
+            database.session(),
+            subject=subject,
+            clean_days=current_app.config["TRUST_CLEAN_DAYS"],
+        )
     except Refusal:
         abort(404)
     clean_days = current_app.config["TRUST_CLEAN_DAYS"]
@@ -45,7 +49,7 @@ def reader_trust() -> ResponseReturnValue:
     trust = optional_choice(request.form.get("trust", ""), Trust, message)
     db = database.session()
     reader = or_404(readers.get(db, subject=subject))
-    service.set_reader_trust(db, actor=actor(), reader=reader, trust=trust, reason=reason())
+    trust_verbs.set_reader_trust(db, actor=actor(), reader=reader, trust=trust, reason=reason())
     db.commit()
     said = trust.value if trust else "back to the rules"
     back = back_to(url_for("moderation_pages.reader_page", subject=subject))
