@@ -13,8 +13,6 @@ import flask_swagger_ui
 from flask import Blueprint, Response, render_template, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 
-from engagement import ratelimit
-
 bp = Blueprint(
     "apidocs",
     __name__,
@@ -38,7 +36,6 @@ def _with_policy(response: Response) -> Response:
 
 
 @bp.get("/")
-@ratelimit.exempt
 def page() -> ResponseReturnValue:
     """The API's reference, readable and tryable in a browser."""
     html = render_template("apidocs/page.html", document=url_for("openapi.document"))
@@ -46,7 +43,6 @@ def page() -> ResponseReturnValue:
 
 
 @bp.get("/swagger-ui/<path:name>")
-@ratelimit.exempt
 def asset(name: str) -> ResponseReturnValue:
     """Swagger UI's own files, as the pinned package ships them."""
     response = send_from_directory(SWAGGER_UI, name, max_age=3600)

@@ -23,6 +23,7 @@ from tests import builders
 from tests.identity.tokens import SSO_SETTINGS, sign_in
 
 STORY = "/api/v1/articles/the-story"
+CMS_STORY = "/api/v1/articles/the-cms-story"
 
 
 class CheckedClient:
@@ -139,12 +140,12 @@ def signed_in_readers_answers(api: CheckedClient, app: Flask, cms: dict[str, str
 
 
 def the_cms_answers(api: CheckedClient, app: Flask, cms: dict[str, str]) -> None:
-    api.call("PUT", STORY, json={"title": "The story"}, headers=cms)
-    api.call("PUT", STORY, json={"open": False, "moderation": "pre"}, headers=cms)
-    api.call("PUT", STORY, json={"open": 0}, headers=cms)
-    api.call("PUT", STORY, json={"title": "No token"})
-    api.call("GET", f"{STORY}/trend?days=7", headers=cms)
-    api.call("GET", f"{STORY}/trend?days=366", headers=cms)
+    api.call("PUT", CMS_STORY, json={"title": "The story"}, headers=cms)
+    api.call("PUT", CMS_STORY, json={"open": False, "moderation": "pre"}, headers=cms)
+    api.call("PUT", CMS_STORY, json={"open": 0}, headers=cms)
+    api.call("PUT", CMS_STORY, json={"title": "No token"})
+    api.call("GET", f"{CMS_STORY}/trend?days=7", headers=cms)
+    api.call("GET", f"{CMS_STORY}/trend?days=366", headers=cms)
     api.call("GET", "/api/v1/articles/missing/trend", headers=cms)
 
 
@@ -212,7 +213,8 @@ def webhook_answers(api: CheckedClient, app: Flask, cms: dict[str, str]) -> None
         json={"url": "http://127.0.0.1:9/hook", "events": ["comment.created"]},
         headers=cms,
     )
-    endpoint = made.json["id"]
+    assert made.status_code == 201, made.json
+    endpoint = made.json["endpoint"]["id"]
     api.call("POST", hooks, json={"url": "ftp://nowhere", "events": []}, headers=cms)
     api.call("GET", hooks, headers=cms)
     api.call("GET", f"{hooks}/{endpoint}", headers=cms)

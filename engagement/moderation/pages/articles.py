@@ -32,7 +32,7 @@ def articles() -> ResponseReturnValue:
     """Find articles; see and change their moderation mode and whether they are open."""
     search = parsing.text_filter(request.args.get("q"), field="q", column=Article.title) or ""
     return render_template(
-        "moderation/article_service.html",
+        "moderation/articles.html",
         articles=settings_verbs.find_articles(database.session(), search=search),
         search=search,
         modes=list(ModerationMode),
