@@ -59,6 +59,17 @@ def _check(value: Any, path: str, depth: int) -> None:
             _check(item, path, depth + 1)
 
 
+_INTEGRAL = re.compile(r"-?[0-9]{1,19}\.0+")
+
+
+def _number(token: str) -> float | int:
+    """A JSON number with a fraction: ``415.0`` is the integer 415, as JSON Schema reads it
+    (``integer`` includes it); any other fraction stays a float, which integer fields refuse."""
+    if _INTEGRAL.fullmatch(token):
+        return int(token.split(".")[0])
+    return float(token)
+
+
 def json_body(*, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object, or an ApiError that explains what is wrong with it.
 
@@ -74,7 +85,7 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
         )
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_nan)
+        value = json.loads(text, parse_constant=_reject_nan, parse_float=_number)
     except UnicodeDecodeError:
         raise invalid("body", "The body is not valid UTF-8.", "invalid_json") from None
     except RecursionError:

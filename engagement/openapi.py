@@ -281,7 +281,8 @@ def build(app: Flask) -> dict[str, Any]:
         openapi_version="3.1.0",
         info={
             "description": "Counters, comments and moderation for the magazine's articles. Text"
-            " never holds the NUL character: a parameter or body with one is answered 400."
+            " never holds the NUL character: a parameter or body with one is answered 400. Query"
+            " parameters an operation does not list are ignored."
         },
     )
     spec.components.security_scheme(

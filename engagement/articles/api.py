@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from engagement import db as database
 from engagement import openapi
 from engagement.articles import cache, schemas, service
-from engagement.http import KEY_LIST_PATTERN, article_key, conditional, etag_for
+from engagement.http import KEY_LIST_PATTERN, KEY_PATTERN, article_key, conditional, etag_for
 from engagement.refusals import Invalid
 
 bp = Blueprint("articles", __name__, url_prefix="/api/v1")
@@ -28,7 +28,7 @@ class CountersQuery(BaseModel):
     keys: str = Field(
         description=f"Comma-separated article keys, at most {MAX_BATCH}. Unknown keys read as"
         " zeros.",
-        min_length=1,
+        pattern=rf"^,*{KEY_PATTERN.pattern}(?:,+{KEY_PATTERN.pattern}){{0,{MAX_BATCH - 1}}},*$",
     )
 
 

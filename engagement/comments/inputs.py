@@ -41,6 +41,29 @@ _TEXT_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # that make a name read differently from what it is.
 _LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+# The same rules as JSON Schema patterns, for the API document: text with something besides
+# whitespace and no control character, a line with no control character at all.
+TEXT_PATTERN = (
+    r"^\s*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+)
+_LINE_CONTROL_CLASS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+LINE_PATTERN = rf"^[^{_LINE_CONTROL_CLASS}]*$"
+# A line with something besides whitespace (leading whitespace that is no control character).
+NAME_PATTERN = rf"^[^\S{_LINE_CONTROL_CLASS}]*[^\s{_LINE_CONTROL_CLASS}][^{_LINE_CONTROL_CLASS}]*$"
+_EMAIL_PART = rf"[^@\s.{_LINE_CONTROL_CLASS}]+"
+EMAIL_PATTERN = (
+    rf"^[^\S{_LINE_CONTROL_CLASS}]*[^@\s{_LINE_CONTROL_CLASS}]{{1,64}}@{_EMAIL_PART}"
+    rf"(\.{_EMAIL_PART})+[^\S{_LINE_CONTROL_CLASS}]*$"
+)
+WEBSITE_PATTERN = (
+    rf"^[^\S{_LINE_CONTROL_CLASS}]*[hH][tT][tT][pP][sS]?://[^\s/?#@:\[\]{_LINE_CONTROL_CLASS}]+"
+    rf"(:[0-9]{{1,5}})?([/?#][^\s{_LINE_CONTROL_CLASS}]*)?[^\S{_LINE_CONTROL_CLASS}]*$"
+)
+
+
+def documented_pattern(pattern: str) -> Any:
+    """Say in the document what the parsing functions below enforce (their messages stay)."""
+    return {"pattern": pattern}
 
 
 @openapi.schema
@@ -49,12 +72,25 @@ class CommentIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: StrictStr = Field(description="Markdown: paragraphs, emphasis, links, quotes, code.")
-    author_name: StrictStr | None = Field(default=None, description="Shown as plain text.")
-    author_email: StrictStr | None = Field(
-        default=None, description="Never shown nor returned; only a hash of it picks the avatar."
+    text: StrictStr = Field(
+        description="Markdown: paragraphs, emphasis, links, quotes, code.",
+        json_schema_extra=documented_pattern(TEXT_PATTERN),
     )
-    author_website: StrictStr | None = Field(default=None, description="An http or https URL.")
+    author_name: StrictStr | None = Field(
+        default=None,
+        description="Shown as plain text.",
+        json_schema_extra=documented_pattern(LINE_PATTERN),
+    )
+    author_email: StrictStr | None = Field(
+        default=None,
+        description="Never shown nor returned; only a hash of it picks the avatar.",
+        json_schema_extra=documented_pattern(EMAIL_PATTERN),
+    )
+    author_website: StrictStr | None = Field(
+        default=None,
+        description="An http or https URL.",
+        json_schema_extra=documented_pattern(WEBSITE_PATTERN),
+    )
     parent_id: Annotated[int, within(Comment.id)] | None = Field(
         default=None, description="The comment this one replies to."
     )
@@ -103,7 +139,7 @@ class CommentEditIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    text: StrictStr
+    text: StrictStr = Field(json_schema_extra=documented_pattern(TEXT_PATTERN))
 
 
 @openapi.schema
@@ -113,7 +149,9 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     reason: ReportReason
-    note: StrictStr | None = Field(default=None, max_length=NOTE_MAX)
+    note: StrictStr | None = Field(
+        default=None, max_length=NOTE_MAX, json_schema_extra=documented_pattern(LINE_PATTERN)
+    )
 
 
 @dataclass(frozen=True)

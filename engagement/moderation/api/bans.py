@@ -18,6 +18,7 @@ from engagement.moderation import banning
 from engagement.moderation.api.blueprint import SCOPE, actor, bp, optional
 from engagement.moderation.audit import MAX_REASON
 from engagement.parsing import fits
+from engagement.refusals import invalid
 
 openapi.path_parameter(
     "ban_id",
@@ -61,7 +62,10 @@ class BansQuery(BaseModel):
 @openapi.operation({200: BansOut}, query=BansQuery, scope=SCOPE)
 def ban_list() -> ResponseReturnValue:
     """Active bans, newest first (every ban with ?all=1)."""
-    found = bans.list(database.session(), active_only=request.args.get("all") != "1")
+    every = request.args.get("all", "0")
+    if every not in {"0", "1"}:
+        raise invalid("all", "all: 0 or 1.")
+    found = bans.list(database.session(), active_only=every == "0")
     return jsonify(bans=[bans.as_json(ban) for ban in found])
 
 

@@ -63,9 +63,13 @@ class StaffReplyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description=TEXT)
+    text: str = Field(
+        description=TEXT,
+        json_schema_extra=comment_inputs.documented_pattern(comment_inputs.TEXT_PATTERN),
+    )
     author_name: Annotated[str, fits(Comment.author_name, min_length=1)] = Field(
-        description="Shown with the staff badge, e.g. 'The Editors'."
+        description="Shown with the staff badge, e.g. 'The Editors'.",
+        json_schema_extra=comment_inputs.documented_pattern(comment_inputs.NAME_PATTERN),
     )
 
 
