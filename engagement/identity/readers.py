@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,19 @@ def name_key(name: str | None) -> str | None:
     if not name:
         return None
     return " ".join(name.casefold().split())[:100] or None
+
+
+def as_json(reader: Reader) -> dict[str, Any]:
+    """A signed-in reader's record, as moderators and data-protection exports see it."""
+    return {
+        "subject": reader.subject,
+        "name": reader.name,
+        "email": reader.email,
+        "staff": reader.staff,
+        "trust": reader.trust.value if reader.trust else None,
+        "created_at": reader.created_at.isoformat(),
+        "last_seen_at": reader.last_seen_at.isoformat(),
+    }
 
 
 def get(db: Session, *, subject: str) -> Reader | None:

@@ -96,17 +96,7 @@ def _bans_of(db: Session, email: str | None) -> list[Ban]:
 
 
 def _reader_json(reader: Reader | None) -> dict[str, Any] | None:
-    if reader is None:
-        return None
-    return {
-        "subject": reader.subject,
-        "name": reader.name,
-        "email": reader.email,
-        "staff": reader.staff,
-        "trust": reader.trust.value if reader.trust else None,
-        "created_at": iso(reader.created_at),
-        "last_seen_at": iso(reader.last_seen_at),
-    }
+    return readers.as_json(reader) if reader is not None else None
 
 
 def export(

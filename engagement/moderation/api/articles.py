@@ -13,8 +13,9 @@ from engagement.articles.schemas import Article
 from engagement.http import article_key, json_body, validated
 from engagement.models import Commenting, ModerationMode
 from engagement.moderation import article_settings
-from engagement.moderation.api.blueprint import SCOPE, actor, bp
+from engagement.moderation.api.blueprint import SCOPE, bp
 from engagement.moderation.audit import MAX_REASON
+from engagement.moderation.requests import actor
 
 
 class ArticleModerationIn(BaseModel):

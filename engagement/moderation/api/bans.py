@@ -15,8 +15,9 @@ from engagement.abuse import bans
 from engagement.http import json_body, validated
 from engagement.models import Ban, BanKind
 from engagement.moderation import banning
-from engagement.moderation.api.blueprint import SCOPE, actor, bp, optional
+from engagement.moderation.api.blueprint import SCOPE, bp, optional
 from engagement.moderation.audit import MAX_REASON
+from engagement.moderation.requests import actor
 from engagement.parsing import fits
 from engagement.refusals import invalid
 

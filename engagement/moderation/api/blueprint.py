@@ -1,17 +1,17 @@
 """What every route of the moderation API shares: its blueprint under ``/api/v1/moderation``,
-the token it needs (scope ``moderation``), who acts, and the settings its verbs take."""
+the token it needs (scope ``moderation``), its page sizes and query parameters. Who acts and
+the settings the verbs take come from ``moderation/requests.py``, as for the pages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, request
 from pydantic import Field
 
 from engagement import openapi, parsing, tokens
 from engagement.models import Comment, TokenScope
-from engagement.moderation.audit import Actor
 
 bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1/moderation")
 
@@ -29,26 +29,6 @@ openapi.path_parameter(
 @bp.before_request
 def _authenticate() -> None:
     tokens.require_token(TokenScope.MODERATION)
-
-
-def actor() -> Actor:
-    """The API token the request came with, as the actor the audit log names."""
-    return Actor.token(g.api_token)
-
-
-def threshold() -> int:
-    """Open reports, from this many networks, that put a comment in the reported queue."""
-    return int(current_app.config["REPORT_THRESHOLD"])
-
-
-def comment_max_length() -> int:
-    """The most characters a comment's text may have."""
-    return int(current_app.config["COMMENT_MAX_LENGTH"])
-
-
-def trust_clean_days() -> int:
-    """Days back a rejected comment counts against a reader's record."""
-    return int(current_app.config["TRUST_CLEAN_DAYS"])
 
 
 def page_limit(default: int) -> int:

@@ -17,7 +17,8 @@ from engagement import openapi
 from engagement.http import json_body, validated
 from engagement.models import Comment, Reader
 from engagement.moderation.api.bans import BanOut
-from engagement.moderation.api.blueprint import SCOPE, actor, bp
+from engagement.moderation.api.blueprint import SCOPE, bp
+from engagement.moderation.requests import actor
 from engagement.parsing import fits
 from engagement.portability import commenters
 from engagement.refusals import invalid

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,10 +15,11 @@ from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
 from engagement.http import json_body, validated
 from engagement.models import Comment
-from engagement.moderation import actions, items, replies
-from engagement.moderation.api.blueprint import SCOPE, actor, bp, comment_max_length
+from engagement.moderation import actions, items, requests
+from engagement.moderation.api.blueprint import SCOPE, bp
 from engagement.moderation.api.moderated import ModeratedComment, comment_json, comments_json
 from engagement.moderation.audit import MAX_REASON
+from engagement.moderation.requests import actor, comment_max_length
 from engagement.parsing import fits, within
 from engagement.refusals import invalid
 
@@ -120,14 +121,7 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
     db = database.session()
     ident = parsing.row_id(comment_id, field="id", column=Comment.id)
     parent = items.require_comment(db, comment_id=ident)
-    reply = replies.staff_reply(
-        db,
-        actor=actor(),
-        parent=parent,
-        text=text,
-        name=name,
-        close_after_days=current_app.config["CLOSE_AFTER_DAYS"],
-    )
+    reply = requests.staff_reply(db, parent=parent, text=text, name=name)
     db.commit()
     return jsonify(comment_json(db, reply)), 201
 

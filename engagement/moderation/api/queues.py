@@ -16,9 +16,9 @@ from engagement.moderation.api.blueprint import (
     bp,
     optional,
     page_limit,
-    threshold,
 )
 from engagement.moderation.api.moderated import ModeratedComment, item_json
+from engagement.moderation.requests import report_threshold
 
 openapi.path_parameter(
     "queue",
@@ -54,7 +54,7 @@ class QueueOut(BaseModel):
 @openapi.operation({200: QueueSizes}, scope=SCOPE)
 def queue_sizes() -> ResponseReturnValue:
     """Sizes of the moderation queues."""
-    sizes = queues.queue_sizes(database.session(), threshold=threshold())
+    sizes = queues.queue_sizes(database.session(), threshold=report_threshold())
     return jsonify({queue.value: size for queue, size in sizes.items()})
 
 
@@ -70,7 +70,7 @@ def queue(queue: str) -> ResponseReturnValue:
     page = queues.queue(
         database.session(),
         queue=queues.queue_named(queue),
-        threshold=threshold(),
+        threshold=report_threshold(),
         after_id=parsing.optional_id(request.args, "after", column=Comment.id),
         limit=page_limit(queues.PAGE_SIZE),
     )

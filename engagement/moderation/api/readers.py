@@ -15,9 +15,10 @@ from engagement.http import json_body, validated
 from engagement.identity import readers
 from engagement.models import Trust
 from engagement.moderation import reader_trust as trust_service
-from engagement.moderation.api.blueprint import SCOPE, actor, bp, trust_clean_days
+from engagement.moderation.api.blueprint import SCOPE, bp
 from engagement.moderation.api.moderated import ModeratedComment, item_json
 from engagement.moderation.audit import MAX_REASON
+from engagement.moderation.requests import actor, trust_clean_days
 
 
 class ReaderIn(BaseModel):
@@ -60,18 +61,11 @@ class ReaderHistoryOut(BaseModel):
 
 def _reader_json(history: trust_service.ReaderHistory) -> dict[str, Any]:
     reader = history.reader
-    return {
-        "subject": reader.subject,
-        "name": reader.name,
-        "email": reader.email,
-        "staff": reader.staff,
-        "trust": reader.trust.value if reader.trust else None,
+    return readers.as_json(reader) | {
         "trust_set_by": reader.trust_set_by,
         "trust_set_at": reader.trust_set_at.isoformat() if reader.trust_set_at else None,
         "approved": history.standing.approved,
         "recent_rejections": history.standing.recent_rejections,
-        "created_at": reader.created_at.isoformat(),
-        "last_seen_at": reader.last_seen_at.isoformat(),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, jsonify, render_template, request, url_for
+from flask import abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -21,7 +21,7 @@ from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
 from engagement.errors import error_response, status_of
 from engagement.models import Comment
-from engagement.moderation import actions, audit, items, replies
+from engagement.moderation import actions, audit, items, replies, requests
 from engagement.moderation.access import HOME, current_moderator
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.pages.forms import (
@@ -33,7 +33,7 @@ from engagement.moderation.pages.forms import (
     refused,
     wants_json,
 )
-from engagement.moderation.requests import actor
+from engagement.moderation.requests import actor, comment_max_length
 from engagement.refusals import Refusal
 
 
@@ -89,17 +89,10 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
     parent = _comment_or_404(db, comment_id)
     back = _comment_url(parent.id)
     name = replies.staff_name(current_moderator())
-    max_length = current_app.config["COMMENT_MAX_LENGTH"]
+    max_length = comment_max_length()
     try:
         text = comment_inputs.comment_text(request.form.get("text", ""), max_length=max_length)
-        reply = replies.staff_reply(
-            db,
-            actor=actor(),
-            parent=parent,
-            text=text,
-            name=name,
-            close_after_days=current_app.config["CLOSE_AFTER_DAYS"],
-        )
+        reply = requests.staff_reply(db, parent=parent, text=text, name=name)
     except Refusal as refusal:
         return refused(refusal, back)
     db.commit()
@@ -129,7 +122,7 @@ def _action_inputs(action: actions.Action) -> dict[str, Any]:
         "reason": reason(),
         "text": request.form.get("text"),
         "ban_days": bans.days_from_text(days) if action is actions.Action.BAN_AUTHOR else None,
-        "max_length": current_app.config["COMMENT_MAX_LENGTH"],
+        "max_length": comment_max_length(),
     }
 
 

@@ -3,7 +3,7 @@ that marks them trusted or untrusted."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engagement import db as database
@@ -12,7 +12,7 @@ from engagement.models import Trust
 from engagement.moderation import reader_trust as trust_verbs
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.pages.forms import back_to, go, optional_choice, or_404, reason
-from engagement.moderation.requests import actor
+from engagement.moderation.requests import actor, trust_clean_days
 from engagement.refusals import Refusal
 
 
@@ -33,11 +33,11 @@ def reader_page() -> ResponseReturnValue:
         history = trust_verbs.reader_history(
             database.session(),
             subject=subject,
-            clean_days=current_app.config["TRUST_CLEAN_DAYS"],
+            clean_days=trust_clean_days(),
         )
     except Refusal:
         abort(404)
-    clean_days = current_app.config["TRUST_CLEAN_DAYS"]
+    clean_days = trust_clean_days()
     return render_template("moderation/reader.html", history=history, clean_days=clean_days)
 
 
