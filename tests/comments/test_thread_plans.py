@@ -72,6 +72,8 @@ def analyzed_thread(app: Flask) -> None:
         conn.execute(text("ANALYZE"))
 
 
+# Committed: the planner's statistics and the plans are taken on connections of their own.
+@pytest.mark.commits
 @pytest.mark.parametrize("sort", SORTS)
 @pytest.mark.usefixtures("analyzed_thread")
 def test_every_page_of_a_sort_scans_its_index_without_sorting(
