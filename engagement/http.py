@@ -201,10 +201,10 @@ def _nosniff(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Size chunked bodies before anything reads them; tell the database which requests
-    write; mark every response ``nosniff``."""
-    app.before_request(_sized_body)
+    """Tell the database which requests write; size chunked bodies before anything reads
+    them; mark every response ``nosniff``."""
     app.before_request(_declare_writes)
+    app.before_request(_sized_body)
     app.after_request(_nosniff)
 
 
