@@ -1,4 +1,16 @@
-"""The database: declarative base, engine per application, one session per request."""
+"""The database: declarative base, engine per application, one session per request.
+
+Callers say when they write: SQLite admits one writer at a time, and a transaction that reads
+first cannot become a writer once another writer has committed, so a unit of work that will
+write begins as a writer (``BEGIN IMMEDIATE``, after the writers' queue). The HTTP layer
+declares every request with a method other than GET, HEAD or OPTIONS a writer
+(``expect_writes``), ``reading`` opens a read transaction inside one, and work outside requests
+(an import, the worker) runs its writes inside ``writing``. This module never looks at the
+request itself.
+
+``joined`` runs an application's database work inside one outer transaction, each unit of work
+in a savepoint of it, so that tests undo everything they did by rolling that transaction back.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +28,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
-from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import Dialect, Engine, MetaData, create_engine, event, make_url
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Connection, Dialect, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
@@ -40,7 +52,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -245,19 +256,14 @@ def make_engine(
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock at BEGIN: concurrent writers queue on busy_timeout
             # instead of failing with "database is locked" when a reader upgrades to a writer.
-            # Requests that may write (every method but GET/HEAD/OPTIONS) take it up front,
-            # except in the read transactions they open with ``reading``, and so does work
-            # outside requests inside ``writing``.
-            writes = (
-                has_request_context()
-                and request.method not in SAFE_METHODS
-                and not g.get("db_reading", False)
-            ) or (has_app_context() and g.get("db_writing", False))
-            if writes:
+            # Work that said it writes (``expect_writes``, ``writing``) takes it up front.
+            if has_app_context() and g.get("db_writes", False):
                 dbapi_conn = conn.connection.dbapi_connection
                 if isinstance(dbapi_conn, QueuedWriterConnection):
                     dbapi_conn.wait_for_writer_slot()
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -337,6 +343,23 @@ def session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def expect_writes() -> None:
+    """Say that the current request (or app context) writes: its transactions begin as
+    writers, on SQLite with ``BEGIN IMMEDIATE`` after the writers' queue (see the module)."""
+    g.db_writes = True
+
+
+@contextmanager
+def _writes(writes: bool) -> Iterator[None]:
+    """The block's transactions begin as writers or readers; the caller's intent after it."""
+    before = g.get("db_writes", False)
+    g.db_writes = writes
+    try:
+        yield
+    finally:
+        g.db_writes = before
+
+
 @contextmanager
 def reading(db: Session) -> Iterator[Session]:
     """Run the block's queries in a read transaction of their own, ended when the block ends.
@@ -350,14 +373,12 @@ def reading(db: Session) -> Iterator[Session]:
     """
     if db.in_transaction():
         raise RuntimeError("reading() must begin the session's transaction, not join one")
-    g.db_reading = True
     try:
-        yield db
+        with _writes(False):
+            yield db
     except BaseException:
         db.rollback()
         raise
-    finally:
-        g.db_reading = False
     db.commit()
 
 
@@ -367,11 +388,32 @@ def writing() -> Iterator[None]:
     writers' queue): for work outside a request, such as an import, that reads and then
     writes in each transaction while the service writes too. A deferred transaction that
     reads first could not become a writer once another writer had committed."""
-    g.db_writing = True
-    try:
+    with _writes(True):
         yield
-    finally:
-        g.db_writing = False
+
+
+@contextmanager
+def joined(app: Flask) -> Iterator[Connection]:
+    """Run ``app``'s database work inside one transaction, rolled back when the block ends.
+
+    Every session of the app, and every unit of work of ``raw``, runs in a savepoint of that
+    transaction: their commits release a savepoint, and nothing reaches the database. Only one
+    thread may use the app meanwhile (they share one connection). For test suites, after
+    SQLAlchemy's "Joining a Session into an External Transaction".
+    """
+    extensions = app.extensions
+    before = extensions["engagement.sessionmaker"], extensions["engagement.raw_engine"]
+    with engine_of(app).connect() as connection:
+        outer = connection.begin()
+        extensions["engagement.sessionmaker"] = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        extensions["engagement.raw_engine"] = connection
+        try:
+            yield connection
+        finally:
+            extensions["engagement.sessionmaker"], extensions["engagement.raw_engine"] = before
+            outer.rollback()
 
 
 def _close_session(_exc: BaseException | None) -> None:
@@ -453,7 +495,9 @@ def raw(work: Callable[[RawConnection], T], *, writes: bool) -> T:
 
 
 def _run(work: Callable[[RawConnection], T], writes: bool) -> T:
-    engine_: Engine = current_app.extensions["engagement.raw_engine"]
+    engine_: Engine | Connection = current_app.extensions["engagement.raw_engine"]
+    if isinstance(engine_, Connection):
+        return _run_joined(work, engine_)
     try:
         pooled = engine_.raw_connection()
     except engine_.dialect.loaded_dbapi.Error as exc:
@@ -481,6 +525,21 @@ def _run(work: Callable[[RawConnection], T], writes: bool) -> T:
         if postgres and dbapi_connection.closed:
             pooled.invalidate()  # dropped by the server: never back into the pool
         pooled.close()
+
+
+def _run_joined(work: Callable[[RawConnection], T], connection: Connection) -> T:
+    """``work`` in a savepoint of the transaction of ``joined``, on its DBAPI connection like
+    every unit of work of ``raw`` (so statement listeners see none of it either)."""
+    conn = RawConnection(connection.connection, connection.dialect)
+    conn.execute("SAVEPOINT engagement_raw")
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.execute("ROLLBACK TO SAVEPOINT engagement_raw")
+        conn.execute("RELEASE SAVEPOINT engagement_raw")
+        raise
+    conn.execute("RELEASE SAVEPOINT engagement_raw")
+    return result
 
 
 def is_postgres(db: Session) -> bool:

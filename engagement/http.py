@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import http_date, quote_etag
 
+from engagement import db as database
 from engagement.errors import ApiError, invalid
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -25,6 +26,8 @@ KEY_LIST_PATTERN = re.compile(rf",*(?:{KEY_PATTERN.pattern}(?:,+{KEY_PATTERN.pat
 # and UTF-16 surrogates, which cannot be encoded as UTF-8 at all.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_DEPTH = 8
+# Methods that only read: every other request may write, and says so to the database.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def article_key(raw: str) -> str:
@@ -195,6 +198,12 @@ def _sized_body() -> None:
     environ["CONTENT_LENGTH"] = str(len(body))
 
 
+def _declare_writes() -> None:
+    """A request that may write begins its transactions as a writer (see ``db``)."""
+    if request.method not in SAFE_METHODS:
+        database.expect_writes()
+
+
 def _nosniff(response: Response) -> Response:
     # Every answer is what its Content-Type says: browsers must not guess otherwise. Set, not
     # added if missing: the value is the same wherever it was set before.
@@ -203,7 +212,9 @@ def _nosniff(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Size chunked bodies before anything reads them; mark every response ``nosniff``."""
+    """Tell the database which requests write; size chunked bodies before anything reads
+    them; mark every response ``nosniff``."""
+    app.before_request(_declare_writes)
     app.before_request(_sized_body)
     app.after_request(_nosniff)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import inspect
@@ -12,7 +13,10 @@ from sqlalchemy import inspect
 from engagement import db as database
 from engagement.cli import main
 from engagement.models import ApiToken
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, committing
+
+# The command line is an app of its own: what a test wrote must be there for it.
+pytestmark = pytest.mark.commits
 
 
 def run(tmp_path: Path, *args: str, url: str | None = None) -> tuple[int, str]:
@@ -35,7 +39,7 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 
 def test_create_token_prints_a_working_token_once(app: Flask, tmp_path: Path) -> None:
-    code, output = run(tmp_path, "create-token", "cms", url=app.config["DATABASE_URL"])
+    code, output = run(tmp_path, "create-token", "cms", url=committing(app).config["DATABASE_URL"])
     assert code == 0, output
     secret = re.search(r"eng_\S+", output).group()  # type: ignore[union-attr]
     response = app.test_client().put(
@@ -56,7 +60,7 @@ def test_create_token_prints_the_secret_alone_on_stdout_for_scripts(
     env = {
         "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
         "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
-        "ENGAGEMENT_DATABASE_URL": app.config["DATABASE_URL"],
+        "ENGAGEMENT_DATABASE_URL": committing(app).config["DATABASE_URL"],
     }
     result = CliRunner().invoke(main, ["create-token", "cms"], env=env, catch_exceptions=False)
     assert result.exit_code == 0
@@ -67,7 +71,7 @@ def test_create_token_prints_the_secret_alone_on_stdout_for_scripts(
 def test_a_token_from_the_command_line_may_register_articles_only_by_default(
     app: Flask, tmp_path: Path
 ) -> None:
-    code, output = run(tmp_path, "create-token", "cms", url=app.config["DATABASE_URL"])
+    code, output = run(tmp_path, "create-token", "cms", url=committing(app).config["DATABASE_URL"])
     assert code == 0 and "(cms, articles)" in output
     secret = re.search(r"eng_\S+", output).group()  # type: ignore[union-attr]
     headers = {"Authorization": f"Bearer {secret}"}
@@ -76,7 +80,7 @@ def test_a_token_from_the_command_line_may_register_articles_only_by_default(
 
 
 def test_create_token_gives_the_scopes_asked_for(app: Flask, tmp_path: Path) -> None:
-    url = app.config["DATABASE_URL"]
+    url = committing(app).config["DATABASE_URL"]
     args = ("create-token", "desk", "--scope", "moderation", "--scope", "articles")
     code, output = run(tmp_path, *args, url=url)
     assert code == 0 and "(desk, articles moderation)" in output
@@ -89,7 +93,12 @@ def test_create_token_with_an_unknown_scope_exits_2_and_creates_nothing(
     app: Flask, tmp_path: Path
 ) -> None:
     code, output = run(
-        tmp_path, "create-token", "cms", "--scope", "all", url=app.config["DATABASE_URL"]
+        tmp_path,
+        "create-token",
+        "cms",
+        "--scope",
+        "all",
+        url=committing(app).config["DATABASE_URL"],
     )
     assert code == 2 and "'all' is not one of 'articles', 'moderation', 'metrics'" in output
     with app.app_context():

@@ -28,7 +28,15 @@ from sqlalchemy import func, make_url, select
 from engagement import db as database
 from engagement.models import Article, Comment
 from tests import builders
-from tests.conftest import ALLOWED_ORIGIN, REDIS_URL, TEST_SECRET, empty_tables, make_app, require
+from tests.conftest import (
+    ALLOWED_ORIGIN,
+    REDIS_URL,
+    TEST_SECRET,
+    committing,
+    empty_tables,
+    make_app,
+    require,
+)
 from tests.tcp_proxy import Proxy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,11 +155,12 @@ def settings() -> dict[str, Any]:
     return {"DATABASE_POOL_TIMEOUT": 0.5}
 
 
+@pytest.mark.commits  # the test holds every pooled connection of the app itself
 def test_a_request_waits_for_a_pooled_connection_no_longer_than_the_pool_timeout(
     app: Flask,
 ) -> None:
     builders.article(app)
-    engines = {database.engine_of(app), app.extensions["engagement.raw_engine"]}
+    engines = {database.engine_of(app), committing(app).extensions["engagement.raw_engine"]}
     held = [engine.connect() for engine in engines for _ in range(15)]  # every pool exhausted
     try:
         response, waited = timed(lambda: app.test_client().get("/api/v1/articles/the-story"))

@@ -1,16 +1,18 @@
-"""Concurrent writes over real HTTP: counters never lose or double an update."""
+"""Concurrent writes over real HTTP: counters never lose or double an update; on SQLite a request
+that may write takes the write lock when it begins."""
 
 from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
 from flask import Flask
 
 from tests import builders
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, empty_tables, make_app
 
 
 def _post(url: str, user_agent: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -63,3 +65,28 @@ def test_concurrent_likes_from_one_visitor_count_once(app: Flask, live_server: L
     assert sum(answer["liked"] for answer in answers) == 1
     (comment,) = _thread(live_server)["comments"]
     assert comment["likes"] == 1
+
+
+def test_on_sqlite_a_request_that_may_write_begins_as_the_writer(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLite lets a transaction that read first become a writer only while no other writer
+    has committed: a request that may write takes the write lock at BEGIN (and reads what
+    decides a post in a read transaction of its own first); a request that reads does not."""
+    app = make_app(sqlite_url, tmp_path)
+    try:
+        builders.article(app)
+        client = app.test_client()
+        with builders.recorded_statements(app) as posting:
+            posted = client.post("/api/v1/articles/the-story/comments", json={"text": "Hello."})
+        with builders.recorded_statements(app) as reading:
+            read = client.get("/api/v1/articles/the-story")
+        assert posted.status_code == 201 and read.status_code == 200
+        assert begins(posting) == ["BEGIN", "BEGIN IMMEDIATE"]
+        assert begins(reading) == ["BEGIN"]
+    finally:
+        empty_tables(app)
+
+
+def begins(statements: list[tuple[str, Any]]) -> list[str]:
+    return [sql for sql, _ in statements if sql.startswith("BEGIN")]

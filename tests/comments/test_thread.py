@@ -15,7 +15,7 @@ from engagement import db as database
 from engagement.comments import likes, service
 from engagement.models import CommentStatus
 from tests import builders
-from tests.conftest import make_app
+from tests.conftest import committing, make_app
 
 URL = "/api/v1/articles/the-story/comments"
 
@@ -192,13 +192,14 @@ def test_cached_thread_reads_no_comment(app: Flask, client: FlaskClient) -> None
     assert again == first
 
 
+@pytest.mark.commits
 def test_a_change_made_by_another_process_is_seen_at_once(
     app: Flask, client: FlaskClient, tmp_path: Path
 ) -> None:
     builders.article(app)
     first, _ = builders.comment(app)
     assert ids(read(client)["comments"]) == [first]
-    other = make_app(app.config["DATABASE_URL"], tmp_path / "other")
+    other = make_app(committing(app).config["DATABASE_URL"], tmp_path / "other")
     reply = other.test_client().post(URL, json={"text": "From elsewhere."}).json["comment"]["id"]
     other.extensions["engagement.engine"].dispose()
     assert ids(read(client)["comments"]) == [first, reply]

@@ -20,6 +20,7 @@ from engagement.moderation import accounts
 from engagement.moderation.audit import Actor
 from engagement.refusals import Refusal
 from tests import builders
+from tests.conftest import committing
 from tests.moderation.conftest import (
     PASSWORD,
     SETUP,
@@ -34,7 +35,7 @@ OPERATOR = f"cli:{getpass.getuser()}"
 
 
 def cli(app: Flask, tmp_path: Path, *args: str) -> tuple[int, str]:
-    return run(tmp_path, *args, url=app.config["DATABASE_URL"])
+    return run(tmp_path, *args, url=committing(app).config["DATABASE_URL"])
 
 
 def log(app: Flask) -> list[tuple[str, str]]:
@@ -61,6 +62,7 @@ def last_entry(app: Flask) -> ModerationAction:
 # --- the command line -----------------------------------------------------------------------
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize(
     ("args", "action"),
     [
@@ -81,6 +83,7 @@ def test_a_command_line_change_is_audited_as_the_operator(
     assert log(app) == [(OPERATOR, action)]
 
 
+@pytest.mark.commits
 def test_enabling_from_the_command_line_is_audited(app: Flask, tmp_path: Path) -> None:
     make_moderator(app, "mia")
     cli(app, tmp_path, "disable-moderator", "mia")
@@ -91,6 +94,7 @@ def test_enabling_from_the_command_line_is_audited(app: Flask, tmp_path: Path) -
     assert entry.after == {"username": "mia", "role": "moderator", "active": True}
 
 
+@pytest.mark.commits
 def test_unlocking_from_the_command_line_is_audited(app: Flask, tmp_path: Path) -> None:
     make_moderator(app, "mia")
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
@@ -100,6 +104,7 @@ def test_unlocking_from_the_command_line_is_audited(app: Flask, tmp_path: Path) 
     assert log(app) == [(OPERATOR, "moderator.unlock")]
 
 
+@pytest.mark.commits
 def test_revoking_from_the_command_line_is_audited(app: Flask, tmp_path: Path) -> None:
     builders.api_token(app)
     with app.app_context():
@@ -109,6 +114,7 @@ def test_revoking_from_the_command_line_is_audited(app: Flask, tmp_path: Path) -
     assert log(app) == [(OPERATOR, "token.revoke")]
 
 
+@pytest.mark.commits
 def test_a_password_never_reaches_the_audit_log(app: Flask, tmp_path: Path) -> None:
     make_moderator(app, "mia")
     cli(app, tmp_path, "set-password", "mia", "--password", "a brand new password")
@@ -119,6 +125,7 @@ def test_a_password_never_reaches_the_audit_log(app: Flask, tmp_path: Path) -> N
 # --- changes that change nothing --------------------------------------------------------------
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize(
     ("args", "answer"),
     [
@@ -137,6 +144,7 @@ def test_a_command_that_changes_nothing_says_so_and_writes_no_audit_row(
     assert log(app) == []
 
 
+@pytest.mark.commits
 def test_disabling_a_disabled_account_writes_no_second_audit_row(
     app: Flask, tmp_path: Path
 ) -> None:
@@ -147,6 +155,7 @@ def test_disabling_a_disabled_account_writes_no_second_audit_row(
     assert log(app) == [(OPERATOR, "moderator.disable")]
 
 
+@pytest.mark.commits
 def test_revoking_a_revoked_token_writes_no_second_audit_row(app: Flask, tmp_path: Path) -> None:
     builders.api_token(app)
     with app.app_context():
@@ -199,6 +208,7 @@ def test_unpinning_an_unpinned_comment_writes_no_audit_row(app: Flask) -> None:
 # --- the last active admin ------------------------------------------------------------------
 
 
+@pytest.mark.commits
 @pytest.mark.parametrize(
     "args", [("set-role", "ada", "moderator"), ("disable-moderator", "ada")], ids=lambda a: a[0]
 )
@@ -216,6 +226,7 @@ def test_the_last_active_admin_cannot_be_demoted_or_disabled_from_the_command_li
     assert log(app) == []
 
 
+@pytest.mark.commits
 def test_an_admin_can_be_demoted_while_another_active_admin_remains(
     app: Flask, tmp_path: Path
 ) -> None:
@@ -227,6 +238,7 @@ def test_an_admin_can_be_demoted_while_another_active_admin_remains(
     assert code == 1 and "bea is the last active admin" in output
 
 
+@pytest.mark.commits
 def test_a_disabled_admin_does_not_count_as_the_remaining_admin(app: Flask, tmp_path: Path) -> None:
     make_moderator(app, "ada", role=Role.ADMIN)
     make_moderator(app, "bea", role=Role.ADMIN)

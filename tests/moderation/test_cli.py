@@ -10,12 +10,16 @@ from flask import Flask
 from engagement import db as database
 from engagement.models import Role
 from engagement.moderation import accounts
+from tests.conftest import committing
 from tests.moderation.conftest import PASSWORD, log_in
 from tests.test_cli import run
 
+# Every test here: the command line is an app of its own, on its own connections.
+pytestmark = pytest.mark.commits
+
 
 def cli(app: Flask, tmp_path: Path, *args: str) -> tuple[int, str]:
-    return run(tmp_path, *args, url=app.config["DATABASE_URL"])
+    return run(tmp_path, *args, url=committing(app).config["DATABASE_URL"])
 
 
 def test_create_moderator_makes_an_account_that_logs_in(app: Flask, tmp_path: Path) -> None:

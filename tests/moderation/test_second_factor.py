@@ -189,6 +189,7 @@ def test_odd_codes_are_refused_without_error(app: Flask, moderator: FlaskClient,
     assert send_code(browser, code).status_code in {400, 401}  # NUL is refused as input
 
 
+@pytest.mark.commits
 def test_the_command_line_resets_a_lost_second_factor(
     app: Flask, moderator: FlaskClient, tmp_path: Path
 ) -> None:

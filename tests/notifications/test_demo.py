@@ -25,7 +25,12 @@ def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
 
 @pytest.fixture
 def settings(catcher: MailCatcher) -> dict[str, Any]:
-    return {**mail_settings(catcher.port), "DEMO": True}
+    # The demo pages read the mail the catcher keeps in the app's instance folder.
+    return {
+        **mail_settings(catcher.port),
+        "DEMO": True,
+        "INSTANCE_PATH": str(catcher.folder.parent),
+    }
 
 
 def test_caught_mail_is_listed_and_shown_on_the_demo_pages(

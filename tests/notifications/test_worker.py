@@ -21,7 +21,7 @@ from engagement.comments import posting
 from engagement.comments.inputs import NewComment
 from engagement.comments.settings import Settings
 from engagement.notifications import events, webhooks
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, committing
 from tests.notifications.conftest import Receiver
 
 pytestmark = pytest.mark.timeout(240)
@@ -57,7 +57,7 @@ def register(app: Flask, url: str) -> None:
 def environment(app: Flask, tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "ENGAGEMENT_DATABASE_URL": app.config["DATABASE_URL"],
+        "ENGAGEMENT_DATABASE_URL": committing(app).config["DATABASE_URL"],
         "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
         "ENGAGEMENT_AUTO_MIGRATE": "0",
         "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "worker-instance"),
@@ -106,6 +106,7 @@ def database_url(postgres_url: str) -> str:
 
 
 @pytest.mark.postgres
+@pytest.mark.commits  # the workers are processes of their own
 def test_two_workers_deliver_a_thousand_events_exactly_once_each(
     app: Flask, receiver: Receiver, start_worker: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
@@ -121,6 +122,7 @@ def test_two_workers_deliver_a_thousand_events_exactly_once_each(
 
 
 @pytest.mark.postgres
+@pytest.mark.commits  # the workers are processes of their own
 def test_a_worker_killed_mid_batch_loses_nothing(
     app: Flask, receiver: Receiver, start_worker: Callable[..., subprocess.Popen[bytes]]
 ) -> None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from engagement.cli import main
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, committing
 
 STORY_URL = "https://magazine.example/2024/05/my-story/"
 HOSTILE = (
@@ -28,7 +28,7 @@ def run(
     env = {
         "ENGAGEMENT_SECRET_KEY": secret,
         "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
-        "ENGAGEMENT_DATABASE_URL": app.config["DATABASE_URL"],
+        "ENGAGEMENT_DATABASE_URL": committing(app).config["DATABASE_URL"],
         "ENGAGEMENT_AUTO_MIGRATE": "false",
     }
     return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)

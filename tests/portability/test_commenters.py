@@ -6,6 +6,7 @@ import getpass
 import json
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -17,6 +18,9 @@ from engagement.moderation.audit import Actor
 from tests import builders
 from tests.portability.sources import run
 from tests.portability.threads import outline, rows, thread, visible_in
+
+# Every test here: the command line is an app of its own, on its own connections.
+pytestmark = pytest.mark.commits
 
 ADA = "ada@example.org"
 

@@ -97,6 +97,7 @@ def test_the_api_needs_one_commenter(app: Flask, client: FlaskClient, body: Any)
         assert response.status_code == 400
 
 
+@pytest.mark.commits
 def test_the_cli_exports_and_erases_by_subject(
     app: Flask, client: FlaskClient, tmp_path: Path
 ) -> None:
@@ -109,6 +110,7 @@ def test_the_cli_exports_and_erases_by_subject(
     assert "erased 1 comments" in erased.stdout
 
 
+@pytest.mark.commits
 def test_the_cli_needs_one_commenter(app: Flask, tmp_path: Path) -> None:
     assert run(app, tmp_path, "commenter", "export").exit_code != 0
     both = run(app, tmp_path, "commenter", "erase", "a@b.example", "--subject", "x", "--yes")

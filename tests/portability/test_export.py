@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -30,9 +31,12 @@ from engagement.models import (
 from engagement.moderation import accounts
 from engagement.moderation.audit import Actor
 from tests import builders
-from tests.conftest import empty_tables, make_app
+from tests.conftest import committing, empty_tables, make_app
 from tests.portability.sources import run
 from tests.portability.threads import thread
+
+# Every test here: the command line and a second app read what the test wrote.
+pytestmark = pytest.mark.commits
 
 SETUP = Actor(name="setup")
 
@@ -89,7 +93,7 @@ def a_magazine(app: Flask) -> None:
 @contextmanager
 def fresh_app(app: Flask, tmp_path: Path) -> Iterator[Flask]:
     """Another process of the service on the same database: nothing cached."""
-    other = make_app(app.config["DATABASE_URL"], tmp_path / "other")
+    other = make_app(committing(app).config["DATABASE_URL"], tmp_path / "other")
     yield other
     other.extensions["engagement.engine"].dispose()
     other.extensions["engagement.raw_engine"].dispose()

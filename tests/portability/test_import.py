@@ -20,6 +20,9 @@ from tests.portability import sources
 from tests.portability.sources import HOSTILE, run
 from tests.portability.threads import outline, rows, thread, visible_in
 
+# Every test here: the command line is an app of its own, on its own connections.
+pytestmark = pytest.mark.commits
+
 Build = Callable[..., Path]
 FORMATS: dict[str, tuple[Build, str]] = {
     "disqus": (sources.disqus_xml, "extra_message"),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -16,7 +17,7 @@ from engagement.moderation.audit import Actor
 from engagement.portability import importer
 from engagement.portability.staging import Stage
 from tests import builders
-from tests.conftest import ALLOWED_ORIGIN, make_app
+from tests.conftest import ALLOWED_ORIGIN, committing, make_app
 from tests.portability import sources
 from tests.portability.sources import run
 from tests.portability.threads import rows
@@ -60,11 +61,12 @@ def test_no_batch_stores_more_than_a_batch_of_comments(app: Flask, tmp_path: Pat
     assert len([step for step in steps if step]) >= 3
 
 
+@pytest.mark.commits
 def test_the_service_records_views_and_comments_while_an_import_is_halfway(
     app: Flask, tmp_path: Path
 ) -> None:
     builders.article(app, "other-story")
-    live = make_app(app.config["DATABASE_URL"], tmp_path / "live")
+    live = make_app(committing(app).config["DATABASE_URL"], tmp_path / "live")
     reader = live.test_client()
     with Stage() as stage, app.app_context():
         importer.read("isso", long_thread(tmp_path), stage)
@@ -82,6 +84,7 @@ def test_the_service_records_views_and_comments_while_an_import_is_halfway(
     live.extensions["engagement.raw_engine"].dispose()
 
 
+@pytest.mark.commits
 def test_an_import_stopped_halfway_completes_when_run_again(app: Flask, tmp_path: Path) -> None:
     path = long_thread(tmp_path)
     with Stage() as stage, app.app_context():

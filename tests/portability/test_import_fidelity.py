@@ -17,6 +17,9 @@ from tests.portability import sources
 from tests.portability.sources import run
 from tests.portability.threads import outline, rows, thread
 
+# Every test here: the command line is an app of its own, on its own connections.
+pytestmark = pytest.mark.commits
+
 
 def imported(app: Flask, tmp_path: Path, source_format: str, path: Path) -> str:
     result = run(app, tmp_path, "import", source_format, str(path))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from engagement import db as database
 from engagement.models import Comment
 from tests import builders
-from tests.conftest import ALLOWED_ORIGIN, TEST_SECRET
+from tests.conftest import ALLOWED_ORIGIN, TEST_SECRET, committing
 from tests.serving import processes
 
 FLOOD = 200
@@ -49,13 +49,11 @@ def test_a_flood_from_one_client_stores_exactly_the_limit(app: Flask, client: Fl
 
 
 @pytest.fixture
-def two_instances(
-    app: Flask, database_url: str, redis_url: str, tmp_path: Path
-) -> Iterator[list[str]]:
+def two_instances(app: Flask, redis_url: str, tmp_path: Path) -> Iterator[list[str]]:
     """Two instances of the shipped server (one worker each) on one database, counting limits
     in Redis."""
     env = {
-        "ENGAGEMENT_DATABASE_URL": database_url,
+        "ENGAGEMENT_DATABASE_URL": committing(app).config["DATABASE_URL"],
         "ENGAGEMENT_SECRET_KEY": TEST_SECRET,
         "ENGAGEMENT_AUTO_MIGRATE": "0",
         "ENGAGEMENT_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -97,6 +95,7 @@ def _post(url: str, text: str) -> tuple[int, str | None]:
 
 
 @pytest.mark.redis
+@pytest.mark.commits  # the servers are processes of their own
 def test_a_flood_split_across_two_processes_sharing_redis_stores_exactly_the_limit(
     app: Flask, two_instances: list[str]
 ) -> None:

@@ -20,6 +20,9 @@ from tests import builders
 from tests.conftest import make_app
 from tests.ratelimit.conftest import OwnRedis
 
+# Every test here: the limited apps are apps of their own, on their own connections.
+pytestmark = pytest.mark.commits
+
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
 
 
