@@ -42,7 +42,7 @@ def imports_of(source: Path) -> set[str]:
 
 
 def modules(where: str) -> list[Path]:
-    """The modules of a package (``comments``) or a single module (``db.py``)."""
+    """The modules of a package (``comments``) or of a single module (``cli.py``)."""
     path = PACKAGE / where
     return sorted(path.rglob("*.py")) if path.is_dir() else [path]
 
@@ -67,7 +67,7 @@ RULES = [
     ("pageviews", domain("comments")),
     ("abuse", domain("moderation")),
     ("models", (*domain(*DOMAINS), "flask.request")),
-    ("db.py", (*domain(*DOMAINS), "flask.request")),
+    ("db", (*domain(*DOMAINS), "flask.request")),
 ]
 
 
