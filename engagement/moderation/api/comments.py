@@ -3,7 +3,7 @@ newsroom's replies."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
@@ -43,6 +43,10 @@ class ActionIn(BaseModel):
     days: int | None = Field(
         default=None, ge=1, le=bans.MAX_DAYS, description="ban-author: how long (null: for good)."
     )
+
+    def inputs(self) -> dict[str, Any]:
+        """The action verb's arguments this body gives."""
+        return {"reason": self.reason, "text": self.text, "ban_days": self.days}
 
 
 class BulkIn(BaseModel):
@@ -93,15 +97,9 @@ def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
     data = validated(ActionIn, json_body(optional=True))
     db = database.session()
     comment = items.require_comment(db, comment_id=ident)
+    max_length = comment_max_length()
     actions.act(
-        db,
-        actor=actor(),
-        comment=comment,
-        action=chosen,
-        reason=data.reason,
-        text=data.text,
-        ban_days=data.days,
-        max_length=comment_max_length(),
+        db, actor=actor(), comment=comment, action=chosen, max_length=max_length, **data.inputs()
     )
     db.commit()
     return jsonify(comment_json(db, comment))
