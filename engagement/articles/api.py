@@ -24,6 +24,10 @@ class CounterPair(BaseModel):
     views: int
 
 
+NOT_MODIFIED = "Not modified: the ETag sent in If-None-Match matches."
+EARLIER = "The ETag of an earlier answer."
+
+
 class CountersQuery(BaseModel):
     keys: str = Field(
         description=f"Comma-separated article keys, at most {MAX_BATCH}. Unknown keys read as"
@@ -39,7 +43,9 @@ class Counters(BaseModel):
 
 
 @bp.get("/counters")
-@openapi.operation({200: Counters}, query=CountersQuery)
+@openapi.operation(
+    {200: Counters, 304: NOT_MODIFIED}, query=CountersQuery, headers={"If-None-Match": EARLIER}
+)
 def counters() -> ResponseReturnValue:
     """Comment and view counters for a batch of articles."""
     raw = request.args.get("keys", "")
@@ -87,10 +93,7 @@ def batch_keys(raw: str) -> list[str]:
 
 
 @bp.get("/articles/<key>")
-@openapi.operation(
-    {200: schemas.Article, 304: "Not modified: the ETag sent in If-None-Match matches."},
-    headers={"If-None-Match": "The ETag of an earlier answer."},
-)
+@openapi.operation({200: schemas.Article, 304: NOT_MODIFIED}, headers={"If-None-Match": EARLIER})
 def read(key: str) -> ResponseReturnValue:
     """An article, its counters and whether its thread is open."""
     article = service.require(database.session(), key=article_key(key))

@@ -102,7 +102,12 @@ def readers_answers(api: CheckedClient, app: Flask, cms: dict[str, str]) -> None
     api.call("GET", f"{STORY}")
     builders.article(app, key="the-story")
     api.call("POST", f"{STORY}/views", json={"title": "The story"})
-    api.call("GET", "/api/v1/counters?keys=the-story,another")
+    batch = api.call("GET", "/api/v1/counters?keys=the-story,another")
+    api.call(
+        "GET",
+        "/api/v1/counters?keys=the-story,another",
+        headers={"If-None-Match": batch.headers["ETag"]},
+    )
     created = api.call("POST", f"{STORY}/comments", json={"text": "First!", "author_name": "Ada"})
     comment_id = created.json["comment"]["id"]
     edit = {"X-Edit-Token": created.json["edit_token"]}
