@@ -125,7 +125,7 @@ def test_the_largest_id_in_the_query_pages_to_nothing(
 
 
 @pytest.mark.parametrize(
-    ("ids", "field"), [([True], "ids.0"), (["1"], "ids.0"), ([1.0], "ids.0"), ([2**31], "ids.0")]
+    ("ids", "field"), [([True], "ids.0"), (["1"], "ids.0"), ([1.5], "ids.0"), ([2**31], "ids.0")]
 )
 def test_bulk_ids_must_be_json_integers_within_the_column(
     app: Flask, cms: Cms, ids: list[Any], field: str
@@ -138,6 +138,18 @@ def test_bulk_ids_must_be_json_integers_within_the_column(
     assert_error(response, 400, "invalid", field)
     assert count(app, select(func.count()).where(ModerationAction.actor != SETUP.name)) == 0
     assert builders.counters(app, "the-story") == (0, 0)
+
+
+def test_an_integral_json_number_is_an_integer_as_json_schema_says(app: Flask, cms: Cms) -> None:
+    builders.article(app)
+    comment_id, _ = builders.comment(app, status=CommentStatus.PENDING)
+    response = cms.call(
+        "POST",
+        "/api/v1/moderation/comments/bulk",
+        json={"action": "approve", "ids": [comment_id * 1.0]},
+    )
+    assert response.status_code == 200, response.json
+    assert [comment["status"] for comment in response.json["comments"]] == ["approved"]
 
 
 @pytest.mark.parametrize(
