@@ -129,11 +129,14 @@ _APPROVED_BY_SUBJECT = (
 
 # A guest's address earns trust only once it proved it is read: its owner followed the
 # confirmation link of the reply notifications (confirmed_at stays set after unsubscribing).
+# And the poster proves they are that owner as far as a guest can: the approved comment came
+# from the same visitor (the keyed hash of address and browser), not just the same typed email.
 _APPROVED_BY_CONFIRMED_EMAIL = (
     select(Comment.id)
     .join(MailSubscriber, MailSubscriber.email == Comment.author_email)
     .where(
         Comment.author_email == bindparam("email"),
+        Comment.visitor == bindparam("visitor"),
         Comment.author_subject.is_(None),
         Comment.status == CommentStatus.APPROVED,
         MailSubscriber.confirmed_at.is_not(None),
@@ -147,9 +150,10 @@ def has_approved_comment(db: Session, *, subject: str) -> bool:
     return db.scalar(_APPROVED_BY_SUBJECT, {"who": subject}) is not None
 
 
-def confirmed_guest_was_approved(db: Session, *, email: str) -> bool:
-    """Whether a guest whose address is confirmed had a comment approved under it before."""
-    return db.scalar(_APPROVED_BY_CONFIRMED_EMAIL, {"email": email}) is not None
+def confirmed_guest_was_approved(db: Session, *, email: str, visitor: str) -> bool:
+    """Whether this visitor had a comment approved before under this address, confirmed."""
+    found = db.scalar(_APPROVED_BY_CONFIRMED_EMAIL, {"email": email, "visitor": visitor})
+    return found is not None
 
 
 def initial_status(
@@ -160,13 +164,15 @@ def initial_status(
     screening: spam.Screening,
     settings: Settings,
     email: str | None = None,
+    visitor: str = "",
     now: datetime | None = None,
 ) -> CommentStatus:
     """The status a new comment starts with: the one place that decides who is seen at once.
 
     Trust goes to verified identities only (the rules: ``identity/readers.py``): a signed-in
-    reader, or a guest whose ``email`` was confirmed through the reply notifications. A typed
-    email alone proves nothing, so under first-time moderation such a guest waits.
+    reader, or a guest whose ``email`` was confirmed through the reply notifications and who
+    posts as the same ``visitor`` as their approved comment. A typed email alone proves nothing,
+    so under first-time moderation such a guest waits.
     """
     if screening.verdict is spam.Verdict.SPAM:
         return CommentStatus.SPAM
@@ -180,7 +186,7 @@ def initial_status(
         return CommentStatus.APPROVED
     if reader is None:
         first_time = mode is ModerationMode.FIRST_TIME and email is not None
-        if first_time and confirmed_guest_was_approved(db, email=str(email)):
+        if first_time and confirmed_guest_was_approved(db, email=str(email), visitor=visitor):
             return CommentStatus.APPROVED
         return CommentStatus.PENDING
     if (
@@ -286,6 +292,7 @@ def prepare(
         screening=screening,
         settings=settings,
         email=email,
+        visitor=poster.visitor,
         now=now,
     )
     token, token_hash = authors.new_edit_token()

@@ -216,8 +216,11 @@ def confirm_address(app: Flask, email: str, state: SubscriberState) -> None:
         db.commit()
 
 
-def guest_post(client: FlaskClient, email: str, text: str = "A thought.") -> Any:
-    return client.post(URL, json={"text": text, "author_name": "Ada", "author_email": email})
+def guest_post(
+    client: FlaskClient, email: str, text: str = "A thought.", browser: str = "Ada's browser"
+) -> Any:
+    body = {"text": text, "author_name": "Ada", "author_email": email}
+    return client.post(URL, json=body, headers={"User-Agent": browser})
 
 
 @pytest.mark.parametrize("state", [SubscriberState.CONFIRMED, SubscriberState.UNSUBSCRIBED])
@@ -257,3 +260,13 @@ def test_a_signed_in_readers_approval_does_not_trust_a_guest_typing_their_confir
     confirm_address(app, "ada@readers.example", SubscriberState.CONFIRMED)
     cms.act(post(client, sign_in(client)).json["comment"]["id"], "approve")
     assert guest_post(client, "ada@readers.example").status_code == 202
+
+
+def test_someone_else_typing_a_confirmed_email_still_waits(
+    app: Flask, client: FlaskClient, cms: Moderation
+) -> None:
+    builders.article(app, moderation=ModerationMode.FIRST_TIME)
+    confirm_address(app, "ada@readers.example", SubscriberState.CONFIRMED)
+    cms.act(guest_post(client, "ada@readers.example").json["comment"]["id"], "approve")
+    other = guest_post(client, "ada@readers.example", "Me, Ada.", browser="Mallory's browser")
+    assert other.status_code == 202, "the address is Ada's, the visitor is not"
