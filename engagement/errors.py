@@ -60,8 +60,6 @@ REFUSAL_STATUS: dict[type[refusals.Refusal], int] = {
     refusals.Unavailable: 503,
 }
 
-invalid = refusals.invalid
-
 
 def status_of(refusal: refusals.Refusal) -> int:
     """The HTTP status that carries ``refusal``."""

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import time
+from decimal import Decimal
 from typing import IO, Any, TypeVar
 
 from flask import Flask, Request, Response, current_app, request
@@ -17,7 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import http_date, quote_etag
 
 from engagement import db as database
-from engagement.errors import ApiError, invalid
+from engagement.errors import ApiError
+from engagement.refusals import invalid
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 # Comma-separated keys, empty items allowed: a batch checked in one pass, not one per key.
@@ -62,14 +64,16 @@ def _check(value: Any, path: str, depth: int) -> None:
             _check(item, path, depth + 1)
 
 
-_INTEGRAL = re.compile(r"-?[0-9]{1,19}\.0+")
+_INTEGER_RANGE = 2**63
 
 
 def _number(token: str) -> float | int:
-    """A JSON number with a fraction: ``415.0`` is the integer 415, as JSON Schema reads it
-    (``integer`` includes it); any other fraction stays a float, which integer fields refuse."""
-    if _INTEGRAL.fullmatch(token):
-        return int(token.split(".")[0])
+    """A JSON number with a fraction or an exponent: ``415.0`` and ``4.15e2`` are the integer
+    415, as JSON Schema reads them (``integer`` includes them); any other number stays a float,
+    which integer fields refuse. Read as a Decimal first: a float would round large values."""
+    exact = Decimal(token)
+    if exact == exact.to_integral_value() and abs(exact) < _INTEGER_RANGE:
+        return int(exact)
     return float(token)
 
 

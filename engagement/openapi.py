@@ -62,7 +62,6 @@ class Operation:
     refusals: frozenset[int] = frozenset()
     scope: str | None = None
     path: Mapping[str, dict[str, Any]] = field(default_factory=dict)
-    tag: str | None = None
     database: bool = True
 
 
@@ -95,7 +94,6 @@ def operation(
     refusals: Iterable[int] = (),
     scope: str | None = None,
     path: Mapping[str, dict[str, Any]] | None = None,
-    tag: str | None = None,
     database: bool = True,
 ) -> Callable[[F], F]:
     """Document the decorated view from its types.
@@ -115,7 +113,6 @@ def operation(
         refusals=frozenset(refusals),
         scope=scope,
         path=dict(path or {}),
-        tag=tag,
         database=database,
     )
 
@@ -253,8 +250,6 @@ def _describe(
     if op.scope is not None:
         described_op["security"] = [{"bearer": []}]
         described_op["x-scope"] = op.scope
-    if op.tag is not None:
-        described_op["tags"] = [op.tag]
     return described_op
 
 

@@ -26,7 +26,7 @@ from flask import Flask, request
 from pydantic import Field, UrlConstraints
 from sqlalchemy import BigInteger, Integer, SmallInteger, String
 
-from engagement.errors import invalid
+from engagement.refusals import invalid
 
 # The largest value of each integer type, as PostgreSQL defines it (SQLite holds more in any
 # INTEGER column, but the schema is the same on both and so is the answer).

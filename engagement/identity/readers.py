@@ -6,7 +6,8 @@ everyone else is seen at once; a reader marked trusted, a staff reader, and a re
 least ``TRUST_AFTER_APPROVED`` approved comments and none rejected or marked spam by a
 moderator in the last ``TRUST_CLEAN_DAYS`` days) are approved at once under pre- and
 first-time moderation too; first-time moderation approves a signed-in reader who has one
-approved comment. Guests earn no trust: the email they type proves nothing.
+approved comment, and a guest whose email was confirmed through the reply notifications and
+who posts as the same visitor as their approved comment. A typed email alone proves nothing.
 """
 
 from __future__ import annotations

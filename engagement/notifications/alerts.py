@@ -8,7 +8,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from engagement.comments.inputs import email as parse_email
-from engagement.errors import invalid
 from engagement.models import (
     DeliveryStatus,
     MailKind,
@@ -17,7 +16,7 @@ from engagement.models import (
     OutgoingMail,
     Role,
 )
-from engagement.refusals import Refusal
+from engagement.refusals import Refusal, invalid
 
 
 def settings_of(db: Session, *, moderator: Moderator) -> ModeratorAlert | None:

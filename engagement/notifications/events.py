@@ -128,7 +128,7 @@ def comment_event(
     """Record that ``comment`` was created, approved, rejected, deleted, edited or reported.
 
     ``heard``: what ``listening`` answered moments ago, when the caller asked it before its
-    write transaction (a post reads everything it can first; see ``comments.api.create``).
+    write transaction (a post reads everything it can first; see ``comments.posting.post``).
     ``watch_language``: the new comment's author asked to hear of replies, in this language.
     """
     if not (listening(db) if heard is None else heard):

@@ -69,7 +69,7 @@ class Worker:
 
     def run_once(self) -> int:
         """One pass over everything due now; how many events, deliveries and mails it handled."""
-        # SQLite: take the write lock at BEGIN, like a request that writes (see db.py).
+        # SQLite: take the write lock at BEGIN, like a request that writes (see ``engagement.db``).
         with self.app.app_context(), database.writing():
             done = self.fan_out()
             done += self.deliver_webhooks()

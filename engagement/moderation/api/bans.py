@@ -33,7 +33,7 @@ class BanIn(BaseModel):
 
     kind: BanKind
     value: Annotated[str, fits(Ban.value, min_length=1)]
-    days: int | None = Field(default=None, ge=1, le=bans.MAX_DAYS, description="null: for good.")
+    days: bans.Days | None = Field(default=None, description="null: for good.")
     reason: str | None = Field(default=None, max_length=MAX_REASON)
 
 

@@ -40,8 +40,8 @@ class ActionIn(BaseModel):
         default=None, max_length=MAX_REASON, description="Why; required for edit."
     )
     text: str | None = Field(default=None, description=f"Required for edit. {TEXT}")
-    days: int | None = Field(
-        default=None, ge=1, le=bans.MAX_DAYS, description="ban-author: how long (null: for good)."
+    days: bans.Days | None = Field(
+        default=None, description="ban-author: how long (null: for good)."
     )
 
     def inputs(self) -> dict[str, Any]:
