@@ -159,7 +159,11 @@ def test_a_bad_setting_stops_gunicorn_for_good_with_one_line_naming_it(tmp_path:
     started = time.monotonic()
     result = _gunicorn(tmp_path, SECRET_KEY=TEST_SECRET, MODERATION="sometimes")
     assert time.monotonic() - started < 30
-    assert result.returncode == 4  # gunicorn's "App failed to load": the master stops
+    # gunicorn's "App failed to load" (4) stops the master. When both workers fail at once,
+    # gunicorn sometimes raises that same HaltServer out of its own shutdown and exits 1 with
+    # its traceback: a race inside gunicorn; either way the master stops for good, at once.
+    assert result.returncode in (1, 4), result.stderr
+    assert "App failed to load" in result.stderr
     named = [line for line in result.stderr.splitlines() if "ENGAGEMENT_MODERATION" in line]
     assert 1 <= len(named) <= 2  # once per worker booted, never respawned
     assert named[0] == (
