@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -34,6 +34,11 @@ Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
 MIN_PREFIX = {4: 8, 6: 32}
 _VISITOR = re.compile(r"[0-9a-f]{32,64}")
 _SPACES = re.compile(r"\s+")
+
+
+def expiry(days: int | None) -> datetime | None:
+    """When a ban of ``days`` from now ends (None: it lasts for good)."""
+    return utcnow() + timedelta(days=days) if days else None
 
 
 def normalize(kind: BanKind, value: str) -> str:

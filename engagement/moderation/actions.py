@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -95,7 +94,7 @@ def _ban_author(
     db: Session, *, actor: Actor, comment: Comment, reason: str | None, days: int | None
 ) -> list[Ban]:
     """Ban the comment's author by visitor hash and, when given, by email."""
-    expires_at = utcnow() + timedelta(days=days) if days else None
+    expires_at = bans.expiry(days)
     traits = [(BanKind.VISITOR, comment.visitor), (BanKind.EMAIL, comment.author_email)]
     made = []
     for kind, value in traits:

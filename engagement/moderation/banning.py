@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.orm import Session
 
 from engagement.abuse import bans
-from engagement.models import Ban, BanKind, utcnow
+from engagement.models import Ban, BanKind
 from engagement.moderation.audit import Actor, record
 
 
@@ -26,7 +24,7 @@ def ban(
         kind=kind,
         value=value,
         reason=reason,
-        expires_at=utcnow() + timedelta(days=days) if days else None,
+        expires_at=bans.expiry(days),
         created_by=actor.name,
     )
     record(db, actor=actor, action="ban.create", reason=reason, after=bans.as_json(made))

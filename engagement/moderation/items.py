@@ -11,7 +11,6 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from engagement.models import Article, Comment, CommentStatus, Reader, Report
-from engagement.refusals import NotFound
 
 
 @dataclass(frozen=True)
@@ -35,19 +34,6 @@ class QueueItem:
     history: AuthorHistory = field(default_factory=AuthorHistory)
     # The signed-in reader who wrote it (None for guests): trust marks and history by identity.
     reader: Reader | None = None
-
-
-def get_comment(db: Session, *, comment_id: int) -> Comment | None:
-    """The comment with this id, or None."""
-    return db.get(Comment, comment_id)
-
-
-def require_comment(db: Session, *, comment_id: int) -> Comment:
-    """The comment with this id, whatever its state; ``comment_not_found`` otherwise."""
-    comment = get_comment(db, comment_id=comment_id)
-    if comment is None:
-        raise NotFound("comment_not_found", f"No comment with id {comment_id}.", "id")
-    return comment
 
 
 def comments_by_id(db: Session, *, comment_ids: Iterable[int]) -> dict[int, Comment]:

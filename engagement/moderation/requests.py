@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from engagement import db as database
 from engagement.models import Comment
-from engagement.moderation import replies
+from engagement.moderation import queues, replies
 from engagement.moderation.access import current_moderator
 from engagement.moderation.audit import Actor
 
@@ -22,6 +23,12 @@ def actor() -> Actor:
 def report_threshold() -> int:
     """How many open reports put a comment in the reported queue (``REPORT_THRESHOLD``)."""
     return int(current_app.config["REPORT_THRESHOLD"])
+
+
+def queue_counts() -> dict[str, int]:
+    """How many comments wait in each queue, by queue name."""
+    sizes = queues.queue_sizes(database.session(), threshold=report_threshold())
+    return {queue.value: size for queue, size in sizes.items()}
 
 
 def comment_max_length() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from engagement import openapi, tokens
 from engagement.http import json_body, validated
 from engagement.models import TokenScope, WebhookDelivery, WebhookEndpoint
 from engagement.moderation import audit
-from engagement.moderation.audit import Actor
+from engagement.moderation.requests import actor
 from engagement.notifications import payloads, webhooks
 from engagement.notifications.webhook_shapes import (
     DeliveryList,
@@ -52,10 +52,6 @@ def _authenticate() -> None:
     tokens.require_token(TokenScope.MODERATION)
 
 
-def _actor() -> Actor:
-    return Actor.token(g.api_token)
-
-
 def _endpoint(endpoint_id: int) -> tuple[Session, WebhookEndpoint]:
     """The request's session and the endpoint the URL names (else 404)."""
     db = database.session()
@@ -77,7 +73,7 @@ def _checked(data: WebhookIn | WebhookPatch) -> dict[str, Any]:
 
 
 def _commit_audited(db: Session, action: str, after: dict[str, Any]) -> None:
-    audit.record(db, actor=_actor(), action=action, after=after)
+    audit.record(db, actor=actor(), action=action, after=after)
     db.commit()
 
 
@@ -105,7 +101,7 @@ def endpoint_create() -> ResponseReturnValue:
     """
     data = validated(WebhookIn, json_body())
     db = database.session()
-    endpoint = webhooks.create(db, **_checked(data), enabled=data.enabled, created_by=_actor().name)
+    endpoint = webhooks.create(db, **_checked(data), enabled=data.enabled, created_by=actor().name)
     _commit_audited(db, "webhook.create", {"id": endpoint.id, "url": endpoint.url})
     return jsonify(_with_secret(endpoint)), 201
 
@@ -138,7 +134,7 @@ def endpoint_delete(endpoint_id: int) -> ResponseReturnValue:
     """Remove a webhook endpoint and its delivery log."""
     db, endpoint = _endpoint(endpoint_id)
     audit.record(
-        db, actor=_actor(), action="webhook.delete", after={"id": endpoint.id, "url": endpoint.url}
+        db, actor=actor(), action="webhook.delete", after={"id": endpoint.id, "url": endpoint.url}
     )
     webhooks.delete(db, endpoint=endpoint)
     db.commit()

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from engagement import db as database
 from engagement.abuse import bans
+from engagement.comments import service as comments
 from engagement.models import BanKind, ModerationAction, Report, TokenScope
-from engagement.moderation import actions, items
+from engagement.moderation import actions
 from engagement.moderation.audit import Actor
 from tests import builders
 from tests.portability.sources import run
@@ -120,7 +121,7 @@ def test_erase_wipes_the_text_quoted_in_the_audit_log(app: Flask, tmp_path: Path
         actions.act(
             db,
             actor=Actor.command_line(),
-            comment=items.require_comment(db, comment_id=ids["ada"]),
+            comment=comments.require(db, comment_id=ids["ada"]),
             action=actions.Action.EDIT,
             reason="typo",
             text="Ada's corrected view",

@@ -13,9 +13,10 @@ from engagement import db as database
 from engagement import openapi, parsing
 from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
+from engagement.comments import service as comments
 from engagement.http import json_body, validated
 from engagement.models import Comment
-from engagement.moderation import actions, items, requests
+from engagement.moderation import actions, requests
 from engagement.moderation.api.blueprint import SCOPE, bp
 from engagement.moderation.api.moderated import ModeratedComment, comment_json, comments_json
 from engagement.moderation.audit import MAX_REASON
@@ -96,7 +97,7 @@ def comment_action(comment_id: str, action: str) -> ResponseReturnValue:
     ident = parsing.row_id(comment_id, field="id", column=Comment.id)
     data = validated(ActionIn, json_body(optional=True))
     db = database.session()
-    comment = items.require_comment(db, comment_id=ident)
+    comment = comments.require(db, comment_id=ident)
     max_length = comment_max_length()
     actions.act(
         db, actor=actor(), comment=comment, action=chosen, max_length=max_length, **data.inputs()
@@ -118,7 +119,7 @@ def staff_reply(comment_id: str) -> ResponseReturnValue:
         raise invalid("author_name", "author_name: give the name the reply appears under.")
     db = database.session()
     ident = parsing.row_id(comment_id, field="id", column=Comment.id)
-    parent = items.require_comment(db, comment_id=ident)
+    parent = comments.require(db, comment_id=ident)
     reply = requests.staff_reply(db, parent=parent, text=text, name=name)
     db.commit()
     return jsonify(comment_json(db, reply)), 201

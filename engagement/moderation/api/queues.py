@@ -18,7 +18,7 @@ from engagement.moderation.api.blueprint import (
     page_limit,
 )
 from engagement.moderation.api.moderated import ModeratedComment, item_json
-from engagement.moderation.requests import report_threshold
+from engagement.moderation.requests import queue_counts, report_threshold
 
 openapi.path_parameter(
     "queue",
@@ -54,8 +54,7 @@ class QueueOut(BaseModel):
 @openapi.operation({200: QueueSizes}, scope=SCOPE)
 def queue_sizes() -> ResponseReturnValue:
     """Sizes of the moderation queues."""
-    sizes = queues.queue_sizes(database.session(), threshold=report_threshold())
-    return jsonify({queue.value: size for queue, size in sizes.items()})
+    return jsonify(queue_counts())
 
 
 @bp.get("/queues/<queue>")

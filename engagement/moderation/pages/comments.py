@@ -19,6 +19,7 @@ from engagement import db as database
 from engagement import parsing
 from engagement.abuse import bans
 from engagement.comments import inputs as comment_inputs
+from engagement.comments import service as comments
 from engagement.errors import error_response, status_of
 from engagement.models import Comment
 from engagement.moderation import actions, audit, items, replies, requests
@@ -38,7 +39,7 @@ from engagement.refusals import Refusal
 
 
 def _comment_or_404(db: Session, comment_id: str) -> Comment:
-    return or_404(items.get_comment(db, comment_id=path_id(comment_id, Comment.id)))
+    return or_404(comments.get(db, comment_id=path_id(comment_id, Comment.id)))
 
 
 def _comment_url(comment_id: int) -> str:

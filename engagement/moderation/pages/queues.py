@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from engagement import db as database
 from engagement import parsing
 from engagement.models import Comment
-from engagement.moderation import queues
+from engagement.moderation import queues, requests
 from engagement.moderation.pages.blueprint import bp
 from engagement.moderation.requests import report_threshold
 
@@ -30,5 +30,4 @@ def queue_page(queue: str) -> ResponseReturnValue:
 @bp.get("/queues.json")
 def queue_counts() -> ResponseReturnValue:
     """How many comments wait in each queue: what the pages poll to keep their counts fresh."""
-    sizes = queues.queue_sizes(database.session(), threshold=report_threshold())
-    return jsonify({queue.value: size for queue, size in sizes.items()})
+    return jsonify(requests.queue_counts())
