@@ -65,6 +65,11 @@ class Operation:
     database: bool = True
 
 
+def document_path(rule: str) -> str:
+    """The document's path for a URL rule (``<int:endpoint_id>`` becomes ``{endpoint_id}``)."""
+    return _RULE_PARAMETER.sub(r"{\1}", rule)
+
+
 def schema(model: M) -> M:
     """Publish ``model`` as a component of the OpenAPI document (a class decorator)."""
     _SCHEMAS.append(model)
@@ -307,7 +312,7 @@ def build(app: Flask) -> dict[str, Any]:
             op = getattr(view, _ATTRIBUTE, None)
             if op is None:
                 continue
-            path = _RULE_PARAMETER.sub(r"{\1}", rule.rule)
+            path = document_path(rule.rule)
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 limited = bool(ratelimit.budget_for(rule.endpoint, method))
                 paths.setdefault(path, {})[method.lower()] = _describe(

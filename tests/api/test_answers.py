@@ -39,7 +39,7 @@ class CheckedClient:
     def operation_of(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
         adapter = self.app.url_map.bind("localhost")
         rule, _ = adapter.match(path.split("?")[0], method=method, return_rule=True)
-        documented = openapi._RULE_PARAMETER.sub(r"{\1}", rule.rule)
+        documented = openapi.document_path(rule.rule)
         operations = self.document["paths"].get(documented, {})
         if method.lower() not in operations:
             raise AssertionError(f"{method} {documented} is not documented")
